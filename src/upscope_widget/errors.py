@@ -1,0 +1,65 @@
+"""Error codes the session reports, what they mean, and the package's exceptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import traitlets
+
+#: Every documented ``error`` code, with a sentence a user can act on.
+ERROR_DESCRIPTIONS: dict[str, str] = {
+    "connection:authentication": "The watch link was not accepted: it may be invalid or revoked.",
+    "connection:data": "The session's data connection failed.",
+    "connection:user_not_found": "The visitor (or the requested connection) was not found.",
+    "connection:user_not_online": "The visitor is not online.",
+    "connection:expired": "The watch link has expired; create a new one.",
+    "connection:version_not_supported": "The visitor's Upscope SDK version is not supported.",
+    "remote_control:inactive": "Remote control is not active: call request_control() first.",
+    "remote_control:element_not_allowed": "The visitor's page does not allow that element.",
+    "remote_control:click_not_allowed": "The visitor's page does not allow clicks.",
+    "remote_control:type_not_allowed": "The visitor's page does not allow typing.",
+    "remote_control:scroll_not_allowed": "The visitor's page does not allow scrolling.",
+}
+
+ERROR_CATEGORIES: tuple[str, ...] = ("connection", "remote_control")
+
+
+@dataclass(frozen=True)
+class SessionError:
+    """An ``error`` event from the session.
+
+    ``code`` is the wire string (``"remote_control:click_not_allowed"``), ``category`` the part
+    before the colon (``"connection"`` or ``"remote_control"``; ``"unknown"`` for a code without
+    one), and ``description`` a human sentence. An unknown code is kept as it came.
+    """
+
+    code: str
+    category: str
+    description: str
+
+    @classmethod
+    def from_code(cls, code: str) -> SessionError:
+        """Build the error for a wire code, known or not."""
+        category = code.split(":", 1)[0] if ":" in code else "unknown"
+        description = ERROR_DESCRIPTIONS.get(code, f"Unknown error code {code!r} from the session.")
+        return cls(code=code, category=category, description=description)
+
+    @property
+    def known(self) -> bool:
+        """Whether the code is one the protocol documents."""
+        return self.code in ERROR_DESCRIPTIONS
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.description}"
+
+
+class SessionEndedError(RuntimeError):
+    """An instruction was given to a session that has already ended."""
+
+
+class ReadOnlyStateError(traitlets.TraitError, AttributeError):
+    """A session-state trait was assigned from Python; it only reflects the session."""
+
+
+class UpscopeProtocolWarning(UserWarning):
+    """The iframe sent something that does not follow the protocol; the rest was applied."""
