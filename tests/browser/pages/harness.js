@@ -1,0 +1,80 @@
+// Stands in for anywidget's runtime: a model with get/set/on/off/send, and initialize/render
+// called with *different* proxies of it, as anywidget 0.11 does. Messages to the kernel go to
+// the test (window.__toKernel, a Playwright binding) where a real UpscopeSession handles them.
+import widget from "/static/widget.js";
+
+class FakeModel {
+  constructor(state) {
+    this.state = { ...state };
+    this.handlers = new Map();
+  }
+  get(name) { return this.state[name]; }
+  set(name, value) { this.state[name] = value; }
+  save_changes() {}
+  on(names, cb) {
+    for (const name of names.split(" ")) {
+      if (!this.handlers.has(name)) this.handlers.set(name, []);
+      this.handlers.get(name).push(cb);
+    }
+  }
+  off(names, cb) {
+    if (!names) { this.handlers.clear(); return; }
+    for (const name of names.split(" ")) {
+      const list = this.handlers.get(name) || [];
+      this.handlers.set(name, cb ? list.filter((h) => h !== cb) : []);
+    }
+  }
+  emit(name, ...args) { for (const h of [...(this.handlers.get(name) || [])]) h(...args); }
+  send(content) { window.__sentToKernel += 1; window.__toKernel(JSON.parse(JSON.stringify(content))); }
+}
+
+function proxy(model) {
+  return {
+    get: (n) => model.get(n), set: (n, v) => model.set(n, v), save_changes: () => {},
+    on: (n, cb) => model.on(n, cb), off: (n, cb) => model.off(n, cb),
+    send: (c, cbs, bufs) => model.send(c, cbs, bufs),
+  };
+}
+
+const harness = {
+  model: null,
+  dispose: null,
+  views: [],
+  errors: [],
+  mount(state) {
+    this.model = new FakeModel(state);
+    this.dispose = widget.initialize({ model: proxy(this.model) });
+  },
+  addView() {
+    const el = document.createElement("div");
+    el.className = "view";
+    document.getElementById("views").append(el);
+    const cleanup = widget.render({ model: proxy(this.model), el });
+    this.views.push({ el, cleanup });
+    return this.views.length - 1;
+  },
+  removeView(i) {
+    const v = this.views[i];
+    v.cleanup?.();
+    v.el.remove();
+    v.removed = true;
+  },
+  unmount() {
+    for (let i = 0; i < this.views.length; i++) if (!this.views[i].removed) this.removeView(i);
+    this.dispose?.();
+    this.model = null;
+  },
+  fromKernel(content) { this.model.emit("msg:custom", content, []); },
+  update(state) {
+    for (const [k, v] of Object.entries(state)) {
+      this.model.state[k] = v;
+      this.model.emit(`change:${k}`, this.model, v);
+    }
+  },
+  frameIn(i) { return this.views[i].el.querySelector("iframe"); },
+};
+window.__sentToKernel = 0;
+window.harness = harness;
+window.addEventListener("error", (e) => harness.errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => harness.errors.push(String(e.reason)));
+window.harnessReady = true;
