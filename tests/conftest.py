@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.chromium import LAUNCH_ARGS, find_chromium  # noqa: E402
+from support.chromium import LAUNCH_ARGS, find_chromium
 
 
 @pytest.fixture(scope="session")

@@ -229,7 +229,7 @@ def test_two_views_one_iframe_and_takeover(harness):
 
 
 def test_show_here_moves_the_iframe(harness):
-    session, frame = start(harness, views=2)
+    _session, _frame = start(harness, views=2)
     harness.page.locator(".view").nth(1).get_by_role("button", name="Show the session here").click()
     harness.pump()
     assert harness.frame_count() == 1
@@ -251,7 +251,7 @@ def test_setting_url_loads_the_new_link_and_resets_state(harness):
 
 
 def test_frontend_refuses_unsafe_url_even_if_python_is_bypassed(harness):
-    session = harness.create(lambda: UpscopeSession(harness.frame_url()))
+    harness.create(lambda: UpscopeSession(harness.frame_url()))
     state = dict(harness.comm.opened["state"], url="javascript:alert(1)")
     harness.page.evaluate("s => { harness.mount(s); harness.addView(); }", state)
     assert harness.frame_count() == 0
@@ -275,7 +275,7 @@ def test_callback_error_shows_under_the_widget_and_can_be_dismissed(harness):
 
 
 def test_iframe_is_sized_and_allows_media(harness):
-    session, frame = start(harness, width=700, height="300px")
+    session, _frame = start(harness, width=700, height="300px")
     box = harness.page.locator("iframe.upscope-frame").bounding_box()
     assert round(box["width"]) == 700 and round(box["height"]) == 300
     allow = harness.page.locator("iframe.upscope-frame").get_attribute("allow")

@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from support.fakecomm import RecordingComm, recording_comms
-
 from upscope_widget import UpscopeSession
 
 PAGES = Path(__file__).parents[1] / "browser" / "pages"

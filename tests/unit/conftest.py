@@ -4,8 +4,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support.fakecomm import RecordingComm, recording_comms
 
+from support.fakecomm import RecordingComm, recording_comms
 from upscope_widget import UpscopeSession
 
 URL = "https://watch.example.com/cobrowse?id=VISITOR123"

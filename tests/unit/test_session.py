@@ -4,8 +4,8 @@ import json
 from typing import Any
 
 import pytest
-from support.wire import batch, full, snapshot
 
+from support.wire import batch, full, snapshot
 from upscope_widget import (
     CustomMessageEvent,
     EmbeddedSessionState,
@@ -67,8 +67,9 @@ def test_missing_property_is_none_and_unknown_fields_are_kept(make_session):
     assert session.state.model_extra == {"brandNewField": {"x": 1}}
 
 
-@pytest.mark.parametrize("name", STATE_TRAITS + ["state", "last_error", "ended_reason",
-                                                 "rejected_messages"])
+@pytest.mark.parametrize(
+    "name", [*STATE_TRAITS, "state", "last_error", "ended_reason", "rejected_messages"]
+)
 def test_assigning_state_trait_raises(make_session, name):
     session, _ = make_session()
     with pytest.raises(ReadOnlyStateError, match=f"{name} is read-only"):
@@ -270,7 +271,7 @@ def test_unknown_enum_value_is_kept_with_a_warning(make_session):
 
 
 def test_unreadable_item_warns(make_session):
-    session, c = make_session()
+    _session, c = make_session()
     with pytest.warns(UpscopeProtocolWarning, match="not JSON"):
         c.from_frontend(batch({"u": "a bigint"}))
 
@@ -432,7 +433,7 @@ def test_width_and_height(make_session):
 
 
 def test_url_is_synced_and_state_traits_are_not(make_session):
-    session, c = make_session()
+    _session, c = make_session()
     synced = set(c.opened["state"])
     assert {"url", "width", "height", "_session_id"} <= synced
     assert not synced & set(STATE_TRAITS)
