@@ -29,3 +29,12 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def origins() -> Iterator[tuple[str, str, str]]:
+    """Three distinct 127.0.0.1 origins serving tests/browser/pages: host, session iframe, other."""
+    from support.widget_harness import serve
+
+    with serve() as a, serve() as b, serve() as c:
+        yield a, b, c

@@ -407,7 +407,8 @@ _TYPE_HINTS = {
 }
 
 
-def _describe(err: ValidationError, action: str) -> str:
+def describe_error(err: ValidationError, label: str, fields: list[str] | None = None) -> str:
+    """Turn a pydantic error into one sentence naming each bad value and what is allowed."""
     parts = []
     for e in err.errors():
         loc = ".".join(str(x) for x in e["loc"]) or "parameters"
@@ -419,13 +420,13 @@ def _describe(err: ValidationError, action: str) -> str:
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if e["type"] == "extra_forbidden":
-            allowed = ", ".join(INSTRUCTIONS[action].model_fields) or "none"
+            allowed = ", ".join(fields or []) or "none"
             msg = f"unknown parameter (allowed: {allowed})"
         if e["type"] == "missing":
             parts.append(f"{loc} is required")
             continue
         parts.append(f"{loc}={e['input']!r} is not valid: {msg}")
-    return f"{action}: " + "; ".join(parts)
+    return f"{label}: " + "; ".join(parts)
 
 
 def build_instruction(action: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -446,7 +447,7 @@ def build_instruction(action: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         parsed = model.model_validate(params)
     except ValidationError as err:
-        raise ValueError(_describe(err, action)) from None
+        raise ValueError(describe_error(err, action, list(model.model_fields))) from None
     return {"action": action, **parsed.model_dump(by_alias=True, exclude_unset=True)}
 
 

@@ -11,17 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anywidget
+import pydantic
 import traitlets
 
 from . import _bridge, protocol
 from ._callbacks import Callbacks
 from ._traits import SessionTrait, applying, strict_equal
+from ._waiting import Waiters
 from .errors import SessionEndedError, SessionError, UpscopeProtocolWarning
-from .protocol import EmbeddedSessionState
+from .protocol import AnyEvent, EmbeddedSessionState
 from .urls import check_watch_url, origin_of
 
 if TYPE_CHECKING:
     from .rest import UpscopeClient
+    from .simulator import SimulatorControl
 
 _STATIC = Path(__file__).parent / "static"
 _LOG = logging.getLogger("upscope_widget")
@@ -116,6 +119,8 @@ class UpscopeSession(anywidget.AnyWidget):
         self._decoder = _bridge.InboundDecoder()
         self._raw_state: dict[str, Any] = {}
         self._ended = False
+        self._simulator: SimulatorControl | None = None
+        self._waiters = Waiters()
         self._on_state_change = Callbacks(self._callback_failed)
         self._on_custom_message = Callbacks(self._callback_failed)
         self._on_error = Callbacks(self._callback_failed)
@@ -157,6 +162,10 @@ class UpscopeSession(anywidget.AnyWidget):
 
     @traitlets.observe("url")
     def _url_changed(self, change: dict[str, Any]) -> None:
+        if change["new"] and self._simulator_page:
+            # a real link replaces the simulator
+            self._simulator = None
+            self._simulator_page = ""
         dropped = self._outbox.clear()
         if dropped:
             self._notice(
@@ -218,6 +227,75 @@ class UpscopeSession(anywidget.AnyWidget):
             visitor_id, agent=agent, client=client, permissions=permissions, metadata=metadata
         )
         return cls(url, **session_options)
+
+    @classmethod
+    def simulate(
+        cls,
+        *,
+        require_authorization: bool = False,
+        allow_console: bool = False,
+        visitor: dict[str, Any] | None = None,
+        seed: int | None = None,
+        time_scale: float = 1.0,
+        latency_ms: int = 0,
+        **session_options: Any,
+    ) -> UpscopeSession:
+        """Open a session on the built-in simulator: no Upscope account, no network.
+
+        The iframe shows a simulated agent view of a small web shop that answers every
+        instruction the way the service does. It goes through the same checks as a real watch
+        link (its origin is the notebook page's, the only one trusted for it). Script the
+        simulated visitor with :attr:`simulator`.
+
+        Args:
+            require_authorization: the visitor must accept first (status ``pendingRequest``).
+            allow_console: whether ``run_console_command`` is allowed (else an ``error``).
+            visitor: the simulated visitor (camelCase keys, as in the state).
+            seed: makes the simulation reproducible.
+            time_scale: multiplies every simulated delay (0: as fast as possible).
+            latency_ms: extra delay before the simulator answers an instruction.
+            **session_options: as for the constructor (``width``, ``height``).
+        """
+        from .simulator import SimulatorControl, SimulatorOptions, build_page
+
+        try:
+            options = SimulatorOptions.model_validate(
+                {
+                    "require_authorization": require_authorization,
+                    "allow_console": allow_console,
+                    "visitor": visitor,
+                    "seed": seed,
+                    "time_scale": time_scale,
+                    "latency_ms": latency_ms,
+                }
+            )
+        except pydantic.ValidationError as err:
+            raise ValueError(protocol.describe_error(err, "simulate")) from None
+        session = cls("", _simulator_page=build_page(options), **session_options)
+        session._simulator = SimulatorControl(post=session._post_to_simulator)
+        return session
+
+    @property
+    def simulator(self) -> SimulatorControl:
+        """The scripting handle of a simulated session (see :meth:`simulate`)."""
+        if self._simulator is None:
+            raise AttributeError(
+                "this session shows a real watch link; only sessions made with "
+                "UpscopeSession.simulate() have a simulator"
+            )
+        return self._simulator
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the session runs on the built-in simulator."""
+        return self._simulator is not None
+
+    def _post_to_simulator(self, message: dict[str, Any]) -> None:
+        if self._ended:
+            raise SessionEndedError(
+                f"cannot send {message.get('action')!r}: the simulated session has ended"
+            )
+        self._post(message)
 
     # --- instructions -------------------------------------------------------------------------
 
@@ -354,6 +432,52 @@ class UpscopeSession(anywidget.AnyWidget):
         self._on_event.register(callback, remove)
         return callback
 
+    # --- awaiting ----------------------------------------------------------------------------
+
+    async def wait_for(
+        self, condition: Callable[[UpscopeSession], bool], *, timeout: float | None = 10.0
+    ) -> EmbeddedSessionState | None:
+        """Wait until ``condition(session)`` is true; return the state at that moment.
+
+        Checked now and after every event. In a notebook cell:
+        ``await session.wait_for(lambda s: s.control_tool == "drawing")``.
+        Raises ``TimeoutError`` after ``timeout`` seconds (``None``: wait forever).
+        """
+        if not callable(condition):
+            raise TypeError(f"condition must be a callable taking the session, got {condition!r}")
+        result: EmbeddedSessionState | None = await self._waiters.wait(
+            lambda _event: bool(condition(self)),
+            lambda _event: self.state,
+            timeout,
+            lambda: f"condition {getattr(condition, '__name__', condition)} never held "
+            f"(session_status={self.session_status!r})",
+        )
+        return result
+
+    async def wait_for_status(
+        self, status: str, *, timeout: float | None = 10.0
+    ) -> EmbeddedSessionState | None:
+        """Wait until ``session_status`` is ``status`` (e.g. ``"viewerReady"``)."""
+        known = protocol.STATE_ENUMS["sessionStatus"]
+        if status not in known:
+            raise ValueError(f"status={status!r} is not a session status; allowed: {known}")
+        return await self.wait_for(lambda s: s.session_status == status, timeout=timeout)
+
+    async def next_event(
+        self, type: str | None = None, *, timeout: float | None = 10.0
+    ) -> AnyEvent:
+        """Wait for the next event (of wire ``type``, e.g. ``"customMessage"``, if given)."""
+        if type is not None and (not isinstance(type, str) or not type):
+            raise ValueError(f"type must be an event type such as {protocol.EVENT_TYPES}, "
+                             f"got {type!r}")
+        event: AnyEvent = await self._waiters.wait(
+            lambda e: e is not None and (type is None or e.type == type),
+            lambda e: e,
+            timeout,
+            lambda: f"no {type or 'event'} arrived",
+        )
+        return event
+
     # --- inbound ------------------------------------------------------------------------------
 
     def _handle_frontend_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -404,6 +528,7 @@ class UpscopeSession(anywidget.AnyWidget):
         elif isinstance(event, protocol.CustomMessageEvent):
             self._on_custom_message(event.message)
         self._on_event(event)
+        self._waiters.notify(event)
 
     def _apply_state(self, state: EmbeddedSessionState, raw: dict[str, Any]) -> None:
         valid = state.model_dump(by_alias=True, exclude_unset=True)

@@ -5,14 +5,7 @@ from typing import Any
 
 import pytest
 
-from support.widget_harness import WidgetHarness, serve
-
-
-@pytest.fixture(scope="session")
-def origins() -> Iterator[tuple[str, str, str]]:
-    """Three distinct origins: the host page, the session iframe, and a third one."""
-    with serve() as a, serve() as b, serve() as c:
-        yield a, b, c
+from support.widget_harness import WidgetHarness
 
 
 @pytest.fixture

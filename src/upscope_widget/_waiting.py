@@ -1,0 +1,60 @@
+"""Awaitables for automations: resolve when the session reaches a condition or sends an event.
+
+A notebook cell can ``await`` them: ipykernel (7.x) keeps delivering the widget's custom
+messages while a cell awaits, whereas a ``time.sleep`` loop blocks them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+
+class Waiters:
+    """Pending ``await``s, checked after every event the session applies."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
+
+    async def wait(
+        self,
+        check: Callable[[Any], bool],
+        result: Callable[[Any], Any],
+        timeout: float | None,
+        describe: Callable[[], str],
+    ) -> Any:
+        """Wait until ``check(event)`` holds; return ``result(event)``.
+
+        ``check(None)`` is tried first (the condition may hold already). Raise
+        ``TimeoutError`` with ``describe()`` after ``timeout`` seconds.
+        """
+        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ValueError(f"timeout must be a positive number of seconds or None, "
+                             f"got {timeout!r}")
+        if check(None):
+            return result(None)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        entry = (check, future)
+        self._pending.append(entry)
+        try:
+            event = await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"timed out after {timeout} s: {describe()}") from None
+        finally:
+            if entry in self._pending:
+                self._pending.remove(entry)
+        return result(event)
+
+    def notify(self, event: Any) -> None:
+        """Resolve every waiter whose condition ``event`` fulfils."""
+        for check, future in list(self._pending):
+            if future.done():
+                continue
+            try:
+                hit = check(event)
+            except Exception as err:  # a user predicate failed: fail its await, not the widget
+                future.set_exception(err)
+                continue
+            if hit:
+                future.set_result(event)
