@@ -1,11 +1,13 @@
 """upscope-widget: a live Upscope co-browsing session in a notebook, driven from Python."""
 
 from .errors import (
+    NoFrontendError,
     ReadOnlyStateError,
     SessionEndedError,
     SessionError,
     UpscopeProtocolWarning,
 )
+from .log import LogEntry, SessionLog
 from .protocol import (
     Connection,
     CustomMessageEvent,
@@ -26,10 +28,13 @@ __all__ = [
     "CustomMessageEvent",
     "EmbeddedSessionState",
     "ErrorEvent",
+    "LogEntry",
+    "NoFrontendError",
     "ReadOnlyStateError",
     "SessionEndedError",
     "SessionEndedEvent",
     "SessionError",
+    "SessionLog",
     "Size",
     "StateUpdateEvent",
     "UnknownEvent",

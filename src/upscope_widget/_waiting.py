@@ -11,6 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 
+def check_timeout(timeout: float | None) -> None:
+    """Raise ``ValueError`` unless ``timeout`` is a positive number of seconds or ``None``."""
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+
+
 class Waiters:
     """Pending ``await``s, checked after every event the session applies."""
 
@@ -29,9 +37,7 @@ class Waiters:
         ``check(None)`` is tried first (the condition may hold already). Raise
         ``TimeoutError`` with ``describe()`` after ``timeout`` seconds.
         """
-        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
-            raise ValueError(f"timeout must be a positive number of seconds or None, "
-                             f"got {timeout!r}")
+        check_timeout(timeout)
         if check(None):
             return result(None)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

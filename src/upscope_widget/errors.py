@@ -63,3 +63,7 @@ class ReadOnlyStateError(traitlets.TraitError, AttributeError):
 
 class UpscopeProtocolWarning(UserWarning):
     """The iframe sent something that does not follow the protocol; the rest was applied."""
+
+
+class NoFrontendError(TimeoutError):
+    """An ``await`` on a session that no frontend shows: nothing can ever arrive."""

@@ -17,8 +17,9 @@ import traitlets
 from . import _bridge, protocol
 from ._callbacks import Callbacks
 from ._traits import SessionTrait, applying, strict_equal
-from ._waiting import Waiters
-from .errors import SessionEndedError, SessionError, UpscopeProtocolWarning
+from ._waiting import Waiters, check_timeout
+from .errors import NoFrontendError, SessionEndedError, SessionError, UpscopeProtocolWarning
+from .log import SessionLog
 from .protocol import AnyEvent, EmbeddedSessionState
 from .urls import check_watch_url, origin_of
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 _STATIC = Path(__file__).parent / "static"
 _LOG = logging.getLogger("upscope_widget")
 _MAX_NOTICES = 20
+#: How long an ``await`` waits for a frontend to show up before saying that none will.
+FRONTEND_GRACE = 5.0
 _CSS_LENGTH = re.compile(r"^\d+(\.\d+)?(px|%|em|rem|vh|vw|ch)$")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,6 +49,7 @@ class UpscopeSession(anywidget.AnyWidget):
         url: the watch link: ``https:``, or ``http:`` only for localhost / 127.0.0.1 / [::1].
         width: the iframe's width: pixels (int) or a CSS length such as ``"100%"``.
         height: the iframe's height: pixels (int) or a CSS length.
+        log_size: how many entries :attr:`log` keeps (0 turns the log off).
     """
 
     _esm = _STATIC / "widget.js"
@@ -107,6 +111,7 @@ class UpscopeSession(anywidget.AnyWidget):
         *,
         width: int | str = "100%",
         height: int | str = 640,
+        log_size: int = 10_000,
         **kwargs: Any,
     ) -> None:
         if not (_STATIC / "widget.js").is_file():
@@ -121,6 +126,8 @@ class UpscopeSession(anywidget.AnyWidget):
         self._ended = False
         self._simulator: SimulatorControl | None = None
         self._waiters = Waiters()
+        self._log = SessionLog(log_size)
+        self._frontend_connected = False
         self._on_state_change = Callbacks(self._callback_failed)
         self._on_custom_message = Callbacks(self._callback_failed)
         self._on_error = Callbacks(self._callback_failed)
@@ -184,6 +191,16 @@ class UpscopeSession(anywidget.AnyWidget):
     def notices(self) -> list[dict[str, str]]:
         """Warnings and callback errors shown under the widget, oldest first."""
         return [dict(n) for n in self._notices]
+
+    @property
+    def log(self) -> SessionLog:
+        """Every instruction sent and event received, in order (bounded by ``log_size``)."""
+        return self._log
+
+    @property
+    def frontend_connected(self) -> bool:
+        """Whether a frontend (a notebook open in a browser) has shown up for this widget."""
+        return self._frontend_connected
 
     @property
     def ended(self) -> bool:
@@ -397,6 +414,7 @@ class UpscopeSession(anywidget.AnyWidget):
         self._post(message)
 
     def _post(self, message: dict[str, Any]) -> None:
+        self._log.add("out", str(message["action"]), message)
         seq = self._outbox.add(message)
         self.send({"kind": _bridge.INSTRUCTIONS, "items": [[seq, message]]})
 
@@ -445,7 +463,7 @@ class UpscopeSession(anywidget.AnyWidget):
         """
         if not callable(condition):
             raise TypeError(f"condition must be a callable taking the session, got {condition!r}")
-        result: EmbeddedSessionState | None = await self._waiters.wait(
+        result: EmbeddedSessionState | None = await self._await(
             lambda _event: bool(condition(self)),
             lambda _event: self.state,
             timeout,
@@ -470,13 +488,36 @@ class UpscopeSession(anywidget.AnyWidget):
         if type is not None and (not isinstance(type, str) or not type):
             raise ValueError(f"type must be an event type such as {protocol.EVENT_TYPES}, "
                              f"got {type!r}")
-        event: AnyEvent = await self._waiters.wait(
+        event: AnyEvent = await self._await(
             lambda e: e is not None and (type is None or e.type == type),
             lambda e: e,
             timeout,
             lambda: f"no {type or 'event'} arrived",
         )
         return event
+
+    async def _await(
+        self,
+        check: Callable[[Any], bool],
+        result: Callable[[Any], Any],
+        timeout: float | None,
+        describe: Callable[[], str],
+    ) -> Any:
+        check_timeout(timeout)
+        if check(None):
+            return result(None)
+        if not self._frontend_connected:
+            grace = FRONTEND_GRACE if timeout is None else min(timeout, FRONTEND_GRACE)
+            try:
+                await self._waiters.wait(
+                    lambda _e: self._frontend_connected, lambda _e: None, grace, lambda: ""
+                )
+            except TimeoutError:
+                raise NoFrontendError(
+                    "no frontend shows this session, so nothing can arrive: display it (end a "
+                    "cell with `session`) in a notebook open in a browser, then wait again"
+                ) from None
+        return await self._waiters.wait(check, result, timeout, describe)
 
     # --- inbound ------------------------------------------------------------------------------
 
@@ -485,6 +526,8 @@ class UpscopeSession(anywidget.AnyWidget):
             return
         kind = content.get("kind")
         if kind == _bridge.HELLO:
+            self._frontend_connected = True
+            self._waiters.notify(None)
             self._acknowledge(content.get("posted"))
             pending = self._outbox.pending()
             if pending:
@@ -515,7 +558,9 @@ class UpscopeSession(anywidget.AnyWidget):
             return
         if isinstance(event, protocol.StateUpdateEvent):
             self._apply_state(event.state, raw["state"])
-        elif isinstance(event, protocol.ErrorEvent):
+        else:
+            self._log.add("in", event.type, raw)
+        if isinstance(event, protocol.ErrorEvent):
             error = SessionError.from_code(event.error)
             with applying(self):
                 self.last_error = error
@@ -539,6 +584,12 @@ class UpscopeSession(anywidget.AnyWidget):
         }
         self._raw_state = new
         changed = {protocol.WIRE_TO_FIELD.get(k, k) for k in changed_wire}
+        self._log.add(
+            "in",
+            protocol.STATE_UPDATE,
+            {k: new[k] for k in changed_wire if k in new},
+            frozenset(changed),
+        )
         with applying(self), self.hold_trait_notifications():
             for name, wire in protocol.STATE_FIELDS.items():
                 if wire in changed_wire:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
@@ -15,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from support.aio import run as run_in_thread
 from upscope_widget.rest import (
     APINotEnabledError,
     AsyncUpscopeClient,
@@ -72,7 +72,7 @@ def run(
         async with AsyncUpscopeClient(KEY, base_url=url, **options) as client:
             return await use(client)
 
-    return asyncio.run(main())
+    return run_in_thread(main())
 
 
 @pytest.fixture(autouse=True)
@@ -302,7 +302,7 @@ def test_missing_key_and_repr(monkeypatch):
     assert repr(client) == (
         "AsyncUpscopeClient(base_url='https://api.upscope.io', version='v1.3', api_key='***')"
     )
-    asyncio.run(client.aclose())
+    run_in_thread(client.aclose())
 
 
 def test_aclose_and_external_http_client(httpserver):
@@ -321,5 +321,5 @@ def test_aclose_and_external_http_client(httpserver):
         await own.aclose()
         assert own._http.is_closed
 
-    asyncio.run(main())
+    run_in_thread(main())
     assert len(sent(httpserver)) == 1

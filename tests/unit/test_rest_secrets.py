@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import socket
@@ -15,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from support.aio import run
 from upscope_widget.rest import (
     AsyncUpscopeClient,
     UpscopeAPIError,
@@ -192,7 +192,7 @@ def test_async_client_never_shows_the_key(httpserver, caplog):
                 errors.append(err)
         return errors
 
-    errors = asyncio.run(main())
+    errors = run(main())
 
     assert len(errors) == 5
     for err in errors:

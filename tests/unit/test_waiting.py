@@ -4,7 +4,10 @@ import asyncio
 
 import pytest
 
+from support.aio import run
 from support.wire import batch, full, snapshot
+
+HELLO = {"kind": "hello", "posted": 0}
 
 
 def feed_later(loop, comm, *messages, delay=0.01):
@@ -14,6 +17,7 @@ def feed_later(loop, comm, *messages, delay=0.01):
 
 def test_wait_for_status_resolves_on_the_transition(make_session):
     session, c = make_session()
+    c.from_frontend(HELLO)
 
     async def main():
         feed_later(asyncio.get_running_loop(), c,
@@ -22,25 +26,27 @@ def test_wait_for_status_resolves_on_the_transition(make_session):
                    batch({"s": {"sessionStatus": "viewerReady"}}))
         return await session.wait_for_status("viewerReady", timeout=5)
 
-    state = asyncio.run(main())
+    state = run(main())
     assert state.session_status == "viewerReady"
 
 
 def test_wait_for_returns_at_once_when_already_true(make_session):
     session, c = make_session()
     c.from_frontend(batch(full(snapshot(controlTool="drawing"))))
-    state = asyncio.run(session.wait_for(lambda s: s.control_tool == "drawing", timeout=1))
+    state = run(session.wait_for(lambda s: s.control_tool == "drawing", timeout=1))
     assert state.control_tool == "drawing"
 
 
 def test_wait_for_times_out_with_a_clear_message(make_session):
-    session, _ = make_session()
+    session, c = make_session()
+    c.from_frontend(HELLO)
     with pytest.raises(TimeoutError, match="session_status=None"):
-        asyncio.run(session.wait_for(lambda s: s.muted is True, timeout=0.05))
+        run(session.wait_for(lambda s: s.muted is True, timeout=0.05))
 
 
 def test_next_event_of_a_type(make_session):
     session, c = make_session()
+    c.from_frontend(HELLO)
 
     async def main():
         feed_later(asyncio.get_running_loop(), c,
@@ -48,27 +54,50 @@ def test_next_event_of_a_type(make_session):
                    batch({"e": {"type": "customMessage", "message": {"ok": 1}}}))
         return await session.next_event("customMessage", timeout=5)
 
-    event = asyncio.run(main())
+    event = run(main())
     assert event.message == {"ok": 1}
 
 
 def test_bad_wait_arguments(make_session):
     session, _ = make_session()
     with pytest.raises(ValueError, match=r"'ready'.*allowed"):
-        asyncio.run(session.wait_for_status("ready"))
+        run(session.wait_for_status("ready"))
     with pytest.raises(ValueError, match="timeout"):
-        asyncio.run(session.wait_for(lambda s: True, timeout=-1))
+        run(session.wait_for(lambda s: True, timeout=-1))
     with pytest.raises(TypeError, match="callable"):
-        asyncio.run(session.wait_for("soon"))
+        run(session.wait_for("soon"))
 
 
 def test_predicate_error_fails_only_that_wait(make_session):
     session, c = make_session()
+    c.from_frontend(HELLO)
 
     async def main():
         feed_later(asyncio.get_running_loop(), c, batch(full(snapshot())))
         return await session.wait_for(lambda s: s.size["nope"] if s.size else False, timeout=5)
 
     with pytest.raises(KeyError):
-        asyncio.run(main())
+        run(main())
     assert session.session_status == "viewerReady"  # the widget carried on
+
+
+def test_no_frontend_fails_fast_with_a_clear_error(make_session, monkeypatch):
+    import upscope_widget.session as module
+    from upscope_widget import NoFrontendError
+
+    monkeypatch.setattr(module, "FRONTEND_GRACE", 0.05)
+    session, _ = make_session()
+    with pytest.raises(NoFrontendError, match="display it"):
+        run(session.wait_for_status("viewerReady", timeout=30))
+    assert not session.frontend_connected
+
+
+def test_a_frontend_arriving_during_the_wait_is_enough(make_session):
+    session, c = make_session()
+
+    async def main():
+        feed_later(asyncio.get_running_loop(), c, HELLO, batch(full(snapshot())))
+        return await session.wait_for_status("viewerReady", timeout=5)
+
+    assert run(main()).session_status == "viewerReady"
+    assert session.frontend_connected
