@@ -91,7 +91,9 @@ export class Bridge {
   private rejected = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lazyTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastFlush = -Infinity;
+  /** When the two latest batches went out: [older, newer]. */
+  private sendTimes: [number, number] = [-Infinity, -Infinity];
+  private microtask = false;
   private prevJson: Map<string, string> | null = null;
   /** The latest snapshot from this frontend's iframe, for drawing. */
   snapshot: Json | null = null;
@@ -271,16 +273,26 @@ export class Bridge {
     return item;
   }
 
-  // Batch only while a burst is under way: an idle bridge sends on the next task, so a reply
-  // never waits for a timer; within a burst, at most one batch per BURST_WINDOW.
+  // Batch only while a burst is under way: a message is sent on the next microtask unless two
+  // sends already went out within BURST_WINDOW, so a reply never waits for a timer; within a
+  // burst, at most one batch per BURST_WINDOW.
   private scheduleFlush(): void {
-    if (this.timer !== null) return;
-    const wait = Math.max(0, this.lastFlush + BURST_WINDOW - performance.now());
+    if (this.timer !== null || this.microtask) return;
+    const now = performance.now();
+    if (now - this.sendTimes[0] >= BURST_WINDOW) {
+      this.microtask = true;
+      queueMicrotask(() => {
+        this.microtask = false;
+        this.flush();
+      });
+      return;
+    }
+    const wait = Math.max(0, this.sendTimes[1] + BURST_WINDOW - now);
     this.timer = setTimeout(() => this.flush(), wait);
   }
 
   private scheduleLazy(): void {
-    if (this.timer !== null || this.lazyTimer !== null) return;
+    if (this.timer !== null || this.microtask || this.lazyTimer !== null) return;
     this.lazyTimer = setTimeout(() => this.flush(), LAZY_FLUSH);
   }
 
@@ -301,7 +313,7 @@ export class Bridge {
     }
     if (!worth) return;
     this.out = [];
-    this.lastFlush = performance.now();
+    this.sendTimes = [this.sendTimes[1], performance.now()];
     this.model.send(content);
   }
 

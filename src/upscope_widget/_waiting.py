@@ -6,9 +6,11 @@ messages while a cell awaits, whereas a ``time.sleep`` loop blocks them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def check_timeout(timeout: float | None) -> None:
@@ -37,6 +39,8 @@ class Waiters:
         ``check(None)`` is tried first (the condition may hold already). Raise
         ``TimeoutError`` with ``describe()`` after ``timeout`` seconds.
         """
+        import asyncio  # here, not at import time: only automations need it
+
         check_timeout(timeout)
         if check(None):
             return result(None)

@@ -77,6 +77,7 @@ class _WireModel(BaseModel):
         extra="allow",
         strict=True,
         frozen=True,
+        defer_build=True,  # built on first use: keeps `import upscope_widget` fast
     )
 
     def to_wire(self) -> dict[str, Any]:
@@ -168,7 +169,7 @@ WIRE_TO_FIELD: dict[str, str] = {wire: name for name, wire in STATE_FIELDS.items
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 class StateUpdateEvent(_Event):
@@ -241,7 +242,12 @@ class _Params(BaseModel):
     """Instruction parameters: strict (``"yes"`` is not a bool), no unknown keys."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True, frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        defer_build=True,
     )
 
 

@@ -576,11 +576,16 @@ class UpscopeSession(anywidget.AnyWidget):
         self._waiters.notify(event)
 
     def _apply_state(self, state: EmbeddedSessionState, raw: dict[str, Any]) -> None:
-        valid = state.model_dump(by_alias=True, exclude_unset=True)
+        # fields_set holds documented fields by attribute name and unknown ones by wire name
+        valid = [protocol.STATE_FIELDS.get(name, name) for name in state.model_fields_set]
         new = {k: raw[k] for k in valid if k in raw}
         old = self._raw_state
+        # An unchanged property is the very same object from one snapshot to the next (the
+        # decoder keeps it), so identity settles most keys before the type-strict comparison.
         changed_wire = {
-            k for k in new.keys() | old.keys() if not strict_equal(old.get(k), new.get(k))
+            k
+            for k in new.keys() | old.keys()
+            if old.get(k) is not new.get(k) and not strict_equal(old.get(k), new.get(k))
         }
         self._raw_state = new
         changed = {protocol.WIRE_TO_FIELD.get(k, k) for k in changed_wire}

@@ -1,0 +1,426 @@
+"""Benchmarks of the widget's bridge, each figure beside a baseline measured in the same run.
+
+    python benchmarks/run.py            # full run (about 2 minutes)
+    python benchmarks/run.py --quick    # tiny counts: checks that everything still arrives
+
+Starts a real JupyterLab (stock, then with TCP_NODELAY on the kernel websocket) with a real
+kernel and headless Chromium, measures, prints a table and writes benchmarks/results.json.
+It never judges a time: it fails only when something did not arrive (a lost or reordered
+snapshot is a bug, not a slow run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.chromium import LAUNCH_ARGS, find_chromium  # noqa: E402
+from support.jupyter import JupyterServer, NotebookPage, open_notebook, write_notebook  # noqa: E402
+from support.widget_harness import serve  # noqa: E402
+
+BUNDLE = ROOT / "src" / "upscope_widget" / "static" / "widget.js"
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    case: str
+    server: str
+    figure: float | None
+    baseline: float | None
+    unit: str
+    goal: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.figure is None or not self.baseline:
+            return None
+        return self.figure / self.baseline
+
+
+class Lost(Exception):
+    """Something that was sent never arrived, or arrived out of order."""
+
+
+# --- kernel-side code --------------------------------------------------------------------------
+
+SETUP = '''
+import asyncio, json, time
+import anywidget, traitlets
+from upscope_widget import UpscopeSession
+
+
+class Echo(anywidget.AnyWidget):
+    """The baseline: a bare anywidget that echoes custom messages and can burst trait writes."""
+
+    _esm = """
+    export default {
+      initialize({ model }) {
+        model.on("msg:custom", (m) => model.send(m));
+        model.on("change:burst", () => {
+          const n = model.get("burst");
+          window.__baselineT0 = performance.timeOrigin + performance.now();
+          for (let i = 1; i <= n; i++) { model.set("value", i); model.save_changes(); }
+        });
+      },
+      render({ el }) { el.textContent = "baseline echo widget"; },
+    };
+    """
+    value = traitlets.Int(0).tag(sync=True)
+    burst = traitlets.Int(0).tag(sync=True)
+
+
+session = UpscopeSession(FRAME_URL, height=120)
+echo = Echo()
+widget_seen, baseline_seen = [], []
+session.observe(lambda ch: widget_seen.append((time.time(), ch["new"])), "data_bounce_speed")
+echo.observe(lambda ch: baseline_seen.append((time.time(), ch["new"])), "value")
+display(session, echo)
+'''
+
+ROUND_TRIPS = '''
+async def _round_trips(n, warm):
+    global _color
+    loop = asyncio.get_running_loop()
+    waiting = {}
+
+    def on_echo(_w, content, _b):
+        future = waiting.get("f")
+        if future is not None and not future.done():
+            future.set_result(content)
+
+    echo.on_msg(on_echo)
+    widget, baseline = [], []
+    try:
+        for i in range(n + warm):
+            _color = (globals().get("_color", 0) + 1) % 0xFFFFFF
+            color = "#%06x" % _color
+            t0 = time.perf_counter()
+            session.switch_color(color)
+            await session.wait_for(lambda s: s.color == color, timeout=10)
+            t1 = time.perf_counter()
+            waiting["f"] = loop.create_future()
+            t2 = time.perf_counter()
+            echo.send({"i": i})
+            await asyncio.wait_for(waiting["f"], 10)
+            t3 = time.perf_counter()
+            if i >= warm:
+                widget.append((t1 - t0) * 1000)
+                baseline.append((t3 - t2) * 1000)
+    finally:
+        echo.on_msg(on_echo, remove=True)
+    return widget, baseline
+
+_w, _b = await _round_trips(N, WARM)
+print(json.dumps({"widget": _w, "baseline": _b}))
+'''
+
+MEMORY = '''
+import gc, json, os
+
+
+def _rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+_m = UpscopeSession(FRAME_URL)
+_m._handle_frontend_message(_m, {"kind": "hello", "posted": 0}, [])
+_first = {"s": {"sessionStatus": "viewerReady", "dataBounceSpeed": 0, "color": "#000000"},
+          "f": True}
+_m._handle_frontend_message(_m, {"kind": "batch", "events": [_first]}, [])
+_points = []
+gc.collect()
+_points.append((0, _rss_kib()))
+_done = 0
+for _mark in MARKS:
+    while _done < _mark:
+        _batch = [{"s": {"dataBounceSpeed": _done + k + 1}} for k in range(100)]
+        _m._handle_frontend_message(_m, {"kind": "batch", "events": _batch}, [])
+        _done += 100
+    gc.collect()
+    _points.append((_done, _rss_kib()))
+print(json.dumps({"points": _points, "log": len(_m.log), "log_max": _m.log.maxlen,
+                  "status": _m.session_status, "last": _m.data_bounce_speed}))
+'''
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def wait_kernel(nb: NotebookPage, expr: str, until: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    value = nb.kernel.eval(expr)
+    while not until(value) and time.monotonic() < deadline:
+        nb.pump(100)
+        value = nb.kernel.eval(expr)
+    return value
+
+
+def session_frame(nb: NotebookPage, origin: str) -> Any:
+    for _ in range(300):
+        for frame in nb.page.frames:
+            if frame.url.startswith(origin + "/echo.html"):
+                try:
+                    if frame.evaluate("typeof window.burst === 'function'"):
+                        return frame
+                except Exception:
+                    pass
+        nb.pump(100)
+    raise Lost(f"the session iframe never loaded\n{nb.diagnostics()}")
+
+
+def measure_server(browser: Any, nodelay: bool, args: argparse.Namespace, rows: list[Row],
+                   origin: str) -> None:
+    label = "TCP_NODELAY" if nodelay else "stock"
+    base = Path(tempfile.mkdtemp(prefix=f"upscope-bench-{label}-"))
+    (base / "root").mkdir()
+    with JupyterServer(base / "root", "lab", nodelay=nodelay, base_dir=base / "jupyter") as server:
+        write_notebook(server.root_dir, "bench.ipynb",
+                       [f"FRAME_URL = {origin + '/echo.html'!r}\n" + SETUP])
+        page = browser.new_page()
+        frames: list[tuple[float, int, bytes]] = []
+
+        def on_ws(ws: Any) -> None:
+            if "/channels" in ws.url:
+                ws.on("framesent", lambda payload: frames.append(
+                    (time.monotonic(), len(payload),
+                     payload if isinstance(payload, bytes) else payload.encode())))
+
+        page.on("websocket", on_ws)
+        nb = open_notebook(page, server, "bench.ipynb")
+        try:
+            nb.run_all()
+            frame = session_frame(nb, origin)
+            wait_kernel(nb, "session.session_status", lambda v: v == "viewerReady", 30)
+
+            # 1. round trips, interleaved with the bare echo
+            code = ROUND_TRIPS.replace("N, WARM", f"{args.rounds}, {args.warm}")
+            result = json.loads(nb.kernel.execute(code, timeout=600).strip().splitlines()[-1])
+            w, b = result["widget"], result["baseline"]
+            if len(w) != args.rounds:
+                raise Lost(f"{len(w)} of {args.rounds} round trips completed")
+            rows.append(Row("round trip, median", label, statistics.median(w),
+                            statistics.median(b), "ms", "ratio <= 1.10",
+                            f"n={len(w)}; kernel -> widget -> iframe -> widget -> kernel"))
+            rows.append(Row("round trip, p95", label, percentile(w, 95), percentile(b, 95),
+                            "ms", "-", f"n={len(w)}"))
+
+            # 2. a burst of snapshots from the iframe vs trait writes from JS
+            nb.kernel.execute("widget_seen.clear(); baseline_seen.clear()")
+            t0 = frame.evaluate(f"burst({args.burst})")
+            got = wait_kernel(nb, "len(widget_seen)", lambda n: n >= args.burst, 60)
+            seen = nb.kernel.eval("[v for _, v in widget_seen]")
+            if seen != list(range(args.burst)):
+                raise Lost(f"burst: {got} of {args.burst} snapshots reached Python, "
+                           f"in order: {seen == sorted(seen)}")
+            last = nb.kernel.eval("widget_seen[-1][0]") * 1000
+            nb.kernel.execute(f"echo.burst = {args.burst}")
+            wait_kernel(nb, "baseline_seen and baseline_seen[-1][1]",
+                        lambda v: v == args.burst, 60)
+            nb.pump(500)
+            b_count = nb.kernel.eval("len(baseline_seen)")
+            b_t0 = nb.evaluate("window.__baselineT0")
+            b_last = nb.kernel.eval("baseline_seen[-1][0]") * 1000
+            rows.append(Row(f"burst of {args.burst}: arrived in order", label,
+                            float(len(seen)), float(b_count), "messages",
+                            f"{args.burst} / {args.burst}",
+                            "baseline: trait writes from JS, merged by ipywidgets"))
+            rows.append(Row(f"burst of {args.burst}: first post -> last observer", label,
+                            last - t0, b_last - b_t0, "ms", "<= 150 ms"))
+
+            # 3. websocket bytes for a one-field change vs a whole snapshot
+            frames.clear()
+            frame.evaluate("window.parent.postMessage({type: 'upscope.sessionState.update', "
+                           "state: Object.assign({}, base, {observersCount: 2})}, '*')")
+            wait_kernel(nb, "session.observers_count", lambda v: v == 2, 30)
+            nb.pump(300)
+            one = [n for _, n, data in frames if b'"kind":"batch"' in data]
+            frames.clear()
+            # a new link resets the frontend's baseline: the next snapshot goes whole
+            nb.kernel.execute("session.url = FRAME_URL + '?again'")
+            wait_kernel(nb, "session.session_status", lambda v: v == "viewerReady", 30)
+            nb.pump(300)
+            whole = [n for _, n, data in frames if b'"f":true' in data]
+            if not one or not whole:
+                raise Lost(f"no websocket frame seen for the state change ({one}, {whole})")
+            payload = len(json.dumps({"kind": "batch", "events": [{"s": {"observersCount": 2}}]},
+                                     separators=(",", ":")))
+            rows.append(Row("websocket frame, one-field change", label, float(one[0]),
+                            float(whole[0]), "B", "<= 150 B",
+                            f"our payload {payload} B; the rest is Jupyter's message envelope"))
+        finally:
+            nb.close()
+            page.close()
+
+
+def measure_static(args: argparse.Namespace, rows: list[Row], origin: str) -> None:
+    raw = BUNDLE.read_bytes()
+    rows.append(Row("JS bundle, minified", "-", len(raw) / 1000, None, "kB", "<= 25 kB",
+                    f"{len(gzip.compress(raw)) / 1000:.1f} kB gzipped"))
+
+    def import_ms(module: str) -> float:
+        code = (f"import time; t = time.perf_counter(); import {module}; "
+                "print((time.perf_counter() - t) * 1000)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+        return float(out.stdout.strip())
+
+    ours, theirs = [], []
+    for _ in range(args.imports):  # interleaved: the machine's noise hits both alike
+        theirs.append(import_ms("anywidget"))
+        ours.append(import_ms("upscope_widget"))
+    rows.append(Row("import time", "-", statistics.median(ours), statistics.median(theirs),
+                    "ms", "ratio <= 1.5", f"median of {args.imports} fresh interpreters"))
+
+    from jupyter_client.manager import start_new_kernel
+
+    kernel_manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        marks = sorted({min(args.events, 10_000), args.events})
+        code = f"FRAME_URL = {origin + '/echo.html'!r}\nMARKS = {marks}\n" \
+            "from upscope_widget import UpscopeSession\n" + MEMORY
+        lines: list[str] = []
+        reply = client.execute_interactive(
+            code, timeout=900,
+            output_hook=lambda m: lines.append(m["content"].get("text", ""))
+            if m["msg_type"] == "stream" else None)
+        if reply["content"]["status"] != "ok":
+            raise Lost(f"memory run failed: {reply['content']}")
+        result = json.loads("".join(lines).strip().splitlines()[-1])
+    finally:
+        client.stop_channels()
+        kernel_manager.shutdown_kernel(now=True)
+    if result["last"] != args.events:
+        raise Lost(f"memory run: the last of {args.events} events was {result['last']}")
+    points = result["points"]
+    before, after = points[0][1], points[-1][1]
+    at_10k = points[1][1] if len(points) > 2 else after
+    rows.append(Row(f"kernel memory after {args.events:,} inbound events", "-",
+                    after / 1024, before / 1024, "MiB", "bounded",
+                    f"RSS {at_10k / 1024:.1f} MiB at {points[1][0]:,}; the log keeps "
+                    f"{result['log']:,} entries (log_size={result['log_max']:,})"))
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("upscope-widget", "anywidget", "ipywidgets", "ipykernel", "jupyterlab",
+                 "jupyter_server", "pydantic", "playwright"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "-"
+    try:
+        out["chromium"] = subprocess.run([find_chromium(), "--version"], capture_output=True,
+                                         text=True).stdout.strip()
+    except Exception:
+        out["chromium"] = "-"
+    return out
+
+
+def machine() -> dict[str, Any]:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f.readline().split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"platform": platform.platform(), "cpus": os.cpu_count(), "memory": mem,
+            "processor": platform.processor() or platform.machine()}
+
+
+def table(rows: list[Row]) -> str:
+    head = ("case", "server", "figure", "baseline", "ratio", "goal", "note")
+    body = []
+    for r in rows:
+        fig = "-" if r.figure is None else f"{r.figure:,.1f} {r.unit}"
+        base = "-" if r.baseline is None else f"{r.baseline:,.1f} {r.unit}"
+        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        body.append((r.case, r.server, fig, base, ratio, r.goal, r.note))
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+
+    def line(cells: tuple[Any, ...]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), sep, *(line(b) for b in body)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny counts (a smoke run)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--rounds", type=int, help="round trips (default 200; quick 8)")
+    parser.add_argument("--burst", type=int, help="snapshots in the burst (default 1000)")
+    parser.add_argument("--events", type=int, help="inbound events for memory (100000)")
+    parser.add_argument("--servers", choices=["both", "stock", "nodelay"], default="both")
+    args = parser.parse_args(argv)
+    defaults = (8, 2, 50, 2_000, 2) if args.quick else (200, 20, 1000, 100_000, 9)
+    args.rounds = args.rounds or defaults[0]
+    args.warm = defaults[1]
+    args.burst = args.burst or defaults[2]
+    args.events = args.events or defaults[3]
+    args.imports = defaults[4]
+    os.environ.setdefault("PYTHONPATH", str(ROOT / "src"))
+    from playwright.sync_api import sync_playwright
+
+    rows: list[Row] = []
+    started = time.time()
+    try:
+        with serve() as origin:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=find_chromium(), headless=True,
+                                            args=LAUNCH_ARGS)
+                try:
+                    settings = {"both": (False, True), "stock": (False,), "nodelay": (True,)}
+                    for nodelay in settings[args.servers]:
+                        measure_server(browser, nodelay, args, rows, origin)
+                finally:
+                    browser.close()
+            measure_static(args, rows, origin)
+    except Lost as err:
+        print(table(rows))
+        print(f"\nFAILED: {err}", file=sys.stderr)
+        return 1
+    print(table(rows))
+    result = {
+        "command": "python benchmarks/run.py" + (" --quick" if args.quick else ""),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "versions": versions(),
+        "machine": machine(),
+        "rows": [{**asdict(r), "ratio": r.ratio} for r in rows],
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
