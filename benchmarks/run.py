@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support.chromium import LAUNCH_ARGS, find_chromium  # noqa: E402
+from support.frames import find_frame  # noqa: E402
 from support.jupyter import JupyterServer, NotebookPage, open_notebook, write_notebook  # noqa: E402
 from support.widget_harness import serve  # noqa: E402
 
@@ -184,13 +185,9 @@ def wait_kernel(nb: NotebookPage, expr: str, until: Any, timeout: float) -> Any:
 
 def session_frame(nb: NotebookPage, origin: str) -> Any:
     for _ in range(300):
-        for frame in nb.page.frames:
-            if frame.url.startswith(origin + "/echo.html"):
-                try:
-                    if frame.evaluate("typeof window.burst === 'function'"):
-                        return frame
-                except Exception:
-                    pass
+        frame = find_frame(nb.page, origin + "/echo.html", "typeof window.burst === 'function'")
+        if frame:
+            return frame
         nb.pump(100)
     raise Lost(f"the session iframe never loaded\n{nb.diagnostics()}")
 

@@ -15,6 +15,9 @@ type Item = Record<string, unknown>;
 
 /** The least time between two batches while a burst is under way (ms). */
 const BURST_WINDOW = 16;
+/** Sends allowed within BURST_WINDOW before messages are batched: a ping-pong of replies
+ * (a round trip every few ms) stays below it, a burst from the iframe goes above. */
+const BURST_SENDS = 8;
 /** Acknowledgements and rejection counts ride on the next batch, or go after this (ms). */
 const LAZY_FLUSH = 150;
 
@@ -91,8 +94,8 @@ export class Bridge {
   private rejected = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lazyTimer: ReturnType<typeof setTimeout> | null = null;
-  /** When the two latest batches went out: [older, newer]. */
-  private sendTimes: [number, number] = [-Infinity, -Infinity];
+  /** When the latest BURST_SENDS batches went out, oldest first. */
+  private sendTimes: number[] = new Array(BURST_SENDS).fill(-Infinity);
   private microtask = false;
   private prevJson: Map<string, string> | null = null;
   /** The latest snapshot from this frontend's iframe, for drawing. */
@@ -249,17 +252,28 @@ export class Bridge {
     return { [P.ITEM_EVENT]: JSON.parse(json) };
   }
 
-  /** Only the properties that differ from the previous snapshot (compared as JSON text). */
+  /** Only the properties that differ from the previous snapshot. Each value is kept as a
+   * type-tagged key (so `1` and `true` differ): primitives directly, objects as JSON text. */
   private encodeState(state: Json): Item | null {
     const full = this.prevJson === null;
     const next = new Map<string, string>();
     const changes: Json = {};
-    for (const [key, value] of Object.entries(state)) {
+    for (const key in state) {
+      const value = state[key];
       if (value === undefined) continue;
-      const json = toJson(value);
-      if (json === undefined) return null;
-      next.set(key, json);
-      if (full || this.prevJson!.get(key) !== json) changes[key] = JSON.parse(json);
+      let repr: string | undefined;
+      if (value === null || typeof value === "string" || typeof value === "boolean") {
+        repr = `${typeof value}:${value}`;
+      } else if (typeof value === "number") {
+        repr = Number.isFinite(value) ? `number:${value}` : "object:null"; // JSON sends null
+      } else if (typeof value === "object") {
+        repr = toJson(value);
+      }
+      if (repr === undefined) return null; // a bigint, a function…: send the message as is
+      next.set(key, repr);
+      if (full || this.prevJson!.get(key) !== repr) {
+        changes[key] = typeof value === "object" && value !== null ? JSON.parse(repr) : value;
+      }
     }
     const item: Item = { [P.ITEM_STATE]: changes };
     if (full) item[P.ITEM_FULL] = true;
@@ -273,9 +287,9 @@ export class Bridge {
     return item;
   }
 
-  // Batch only while a burst is under way: a message is sent on the next microtask unless two
-  // sends already went out within BURST_WINDOW, so a reply never waits for a timer; within a
-  // burst, at most one batch per BURST_WINDOW.
+  // Batch only while a burst is under way: a message is sent on the next microtask unless
+  // BURST_SENDS batches already went out within BURST_WINDOW, so a reply never waits for a
+  // timer; within a burst, at most one batch per BURST_WINDOW.
   private scheduleFlush(): void {
     if (this.timer !== null || this.microtask) return;
     const now = performance.now();
@@ -287,7 +301,7 @@ export class Bridge {
       });
       return;
     }
-    const wait = Math.max(0, this.sendTimes[1] + BURST_WINDOW - now);
+    const wait = Math.max(0, this.sendTimes[BURST_SENDS - 1] + BURST_WINDOW - now);
     this.timer = setTimeout(() => this.flush(), wait);
   }
 
@@ -313,7 +327,8 @@ export class Bridge {
     }
     if (!worth) return;
     this.out = [];
-    this.sendTimes = [this.sendTimes[1], performance.now()];
+    this.sendTimes.shift();
+    this.sendTimes.push(performance.now());
     this.model.send(content);
   }
 

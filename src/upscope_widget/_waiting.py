@@ -6,7 +6,7 @@ messages while a cell awaits, whereas a ``time.sleep`` loop blocks them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,17 +33,21 @@ class Waiters:
         result: Callable[[Any], Any],
         timeout: float | None,
         describe: Callable[[], str],
+        before_waiting: Callable[[], Awaitable[None]] | None = None,
     ) -> Any:
         """Wait until ``check(event)`` holds; return ``result(event)``.
 
-        ``check(None)`` is tried first (the condition may hold already). Raise
-        ``TimeoutError`` with ``describe()`` after ``timeout`` seconds.
+        ``check(None)`` is tried first (the condition may hold already); if it fails,
+        ``before_waiting()`` is awaited, then events are watched. Raise ``TimeoutError`` with
+        ``describe()`` after ``timeout`` seconds.
         """
         import asyncio  # here, not at import time: only automations need it
 
         check_timeout(timeout)
         if check(None):
             return result(None)
+        if before_waiting is not None:
+            await before_waiting()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         entry = (check, future)
         self._pending.append(entry)

@@ -17,7 +17,7 @@ import traitlets
 from . import _bridge, protocol
 from ._callbacks import Callbacks
 from ._traits import SessionTrait, applying, strict_equal
-from ._waiting import Waiters, check_timeout
+from ._waiting import Waiters
 from .errors import NoFrontendError, SessionEndedError, SessionError, UpscopeProtocolWarning
 from .log import SessionLog
 from .protocol import AnyEvent, EmbeddedSessionState
@@ -503,21 +503,22 @@ class UpscopeSession(anywidget.AnyWidget):
         timeout: float | None,
         describe: Callable[[], str],
     ) -> Any:
-        check_timeout(timeout)
-        if check(None):
-            return result(None)
-        if not self._frontend_connected:
-            grace = FRONTEND_GRACE if timeout is None else min(timeout, FRONTEND_GRACE)
-            try:
-                await self._waiters.wait(
-                    lambda _e: self._frontend_connected, lambda _e: None, grace, lambda: ""
-                )
-            except TimeoutError:
-                raise NoFrontendError(
-                    "no frontend shows this session, so nothing can arrive: display it (end a "
-                    "cell with `session`) in a notebook open in a browser, then wait again"
-                ) from None
-        return await self._waiters.wait(check, result, timeout, describe)
+        return await self._waiters.wait(
+            check, result, timeout, describe, before_waiting=lambda: self._frontend(timeout)
+        )
+
+    async def _frontend(self, timeout: float | None) -> None:
+        """Return once a frontend shows the session; raise NoFrontendError if none comes."""
+        grace = FRONTEND_GRACE if timeout is None else min(timeout, FRONTEND_GRACE)
+        try:
+            await self._waiters.wait(
+                lambda _e: self._frontend_connected, lambda _e: None, grace, lambda: ""
+            )
+        except TimeoutError:
+            raise NoFrontendError(
+                "no frontend shows this session, so nothing can arrive: display it (end a "
+                "cell with `session`) in a notebook open in a browser, then wait again"
+            ) from None
 
     # --- inbound ------------------------------------------------------------------------------
 

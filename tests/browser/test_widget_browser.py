@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from support.wire import INSTRUCTION_CASES
 from upscope_widget import UpscopeProtocolWarning, UpscopeSession
 
 pytestmark = [
@@ -20,46 +21,18 @@ def start(h: Any, views: int = 1, delay_ms: int = 0, **kwargs: Any) -> tuple[Ups
     return session, h.session_frame()
 
 
-INSTRUCTIONS = [
-    (lambda s: s.end_session(), {"action": "endSession"}),
-    (lambda s: s.set_mode("draw"), {"action": "setMode", "mode": "draw"}),
-    (lambda s: s.set_mode(None), {"action": "setMode", "mode": None}),
-    (lambda s: s.switch_color(), {"action": "switchColor"}),
-    (lambda s: s.switch_color("#00aa00"), {"action": "switchColor", "color": "#00aa00"}),
-    (lambda s: s.toggle_audio(True), {"action": "toggleAudio", "on": True}),
-    (lambda s: s.toggle_video(), {"action": "toggleVideo"}),
-    (lambda s: s.set_muted(True), {"action": "setMuted", "muted": True}),
-    (lambda s: s.begin_video(), {"action": "beginVideo"}),
-    (lambda s: s.end_video(), {"action": "endVideo"}),
-    (lambda s: s.force_refresh(), {"action": "forceRefresh"}),
-    (lambda s: s.history_back(), {"action": "historyBack"}),
-    (lambda s: s.history_forward(), {"action": "historyForward"}),
-    (lambda s: s.reload_page(), {"action": "reloadPage"}),
-    (lambda s: s.request_control(), {"action": "requestControl"}),
-    (lambda s: s.request_full_tab(), {"action": "requestFullTab"}),
-    (lambda s: s.run_console_command("1+1"), {"action": "runConsoleCommand", "command": "1+1"}),
-    (lambda s: s.send_custom_message({"n": [1, "two", None]}),
-     {"action": "sendCustomMessage", "message": {"n": [1, "two", None]}}),
-    (lambda s: s.set_active_connection("c2"),
-     {"action": "setActiveConnection", "connectionId": "c2"}),
-    (lambda s: s.set_current_url("https://shop.example/cart"),
-     {"action": "setCurrentUrl", "url": "https://shop.example/cart"}),
-    (lambda s: s.stop_full_tab(), {"action": "stopFullTab"}),
-    (lambda s: s.emoji_confetti("🎉"), {"action": "emojiConfetti", "emoji": "🎉"}),
-    (lambda s: s.send_instruction("vendorNext", a=1), {"action": "vendorNext", "a": 1}),
-]
 
 
 def test_every_instruction_arrives_in_the_iframe_exactly(harness):
     session, frame = start(harness)
-    for call, _ in INSTRUCTIONS:
+    for call, _ in INSTRUCTION_CASES:
         call(session)
-    n = len(INSTRUCTIONS)
+    n = len(INSTRUCTION_CASES)
     got = harness.wait_until(lambda: len(r := harness.received(frame)) >= n and r,
                              what=f"{n} instructions in the iframe")
     harness.settle(300)
     got = harness.received(frame)
-    assert [g["data"] for g in got] == [wire for _, wire in INSTRUCTIONS]
+    assert [g["data"] for g in got] == [wire for _, wire in INSTRUCTION_CASES]
     assert {g["origin"] for g in got} == {harness.host}
     # each was acknowledged: nothing is left to resend
     harness.wait_until(lambda: session.pending_instructions == [], what="acknowledgements")

@@ -7,22 +7,13 @@ from typing import Any
 
 import pytest
 
+from support.frames import find_frame
+
 
 def session_frame(nb: Any, origin: str) -> Any:
     """The widget's iframe (the protocol test page) once it is loaded and scriptable."""
-
-    def find() -> Any:
-        for frame in nb.page.frames:
-            if frame.url.startswith(origin + "/frame.html"):
-                try:
-                    if frame.evaluate("typeof window.post === 'function'"):
-                        return frame
-                except Exception:
-                    return None
-        return None
-
     for _ in range(300):
-        frame = find()
+        frame = find_frame(nb.page, origin + "/frame.html", "typeof window.post === 'function'")
         if frame:
             return frame
         nb.pump(100)

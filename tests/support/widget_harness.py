@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from support.fakecomm import RecordingComm, recording_comms
+from support.frames import find_frame
 from upscope_widget import UpscopeSession
 
 PAGES = Path(__file__).parents[1] / "browser" / "pages"
@@ -169,14 +170,7 @@ class WidgetHarness:
         want = origin or self.frame_origin
 
         def find() -> Any:
-            for frame in self.page.frames:
-                if frame.url.startswith(want + "/frame.html") and frame.parent_frame is not None:
-                    try:
-                        if frame.evaluate("typeof window.post === 'function'"):
-                            return frame
-                    except Exception:
-                        return None
-            return None
+            return find_frame(self.page, want + "/frame.html", "typeof window.post === 'function'")
 
         return self.wait_until(find, what=f"the session iframe from {want}")
 

@@ -64,6 +64,8 @@ def test_bad_wait_arguments(make_session):
         run(session.wait_for_status("ready"))
     with pytest.raises(ValueError, match="timeout"):
         run(session.wait_for(lambda s: True, timeout=-1))
+    with pytest.raises(ValueError, match=r"timeout must be a positive number.*'soon'"):
+        run(session.wait_for(lambda s: False, timeout="soon"))
     with pytest.raises(TypeError, match="callable"):
         run(session.wait_for("soon"))
 
