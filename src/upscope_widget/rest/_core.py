@@ -397,3 +397,23 @@ class Core:
             self.max_retries,
         )
         return delay
+
+
+class ClientBase:
+    """What the sync and async clients share: their settings, and a repr without the key."""
+
+    _core: Core
+
+    def __repr__(self) -> str:
+        """Show the base URL and version, never the key."""
+        return self._core.describe(type(self).__name__)
+
+    @property
+    def base_url(self) -> str:
+        """The service's address, without a trailing slash."""
+        return self._core.base_url
+
+    @property
+    def version(self) -> str:
+        """The API version path segment, e.g. ``"v1.3"``."""
+        return self._core.version

@@ -16,7 +16,7 @@ from .models import Naked, Permissions, Visitor
 __all__ = ["AsyncUpscopeClient"]
 
 
-class AsyncUpscopeClient:
+class AsyncUpscopeClient(_core.ClientBase):
     """The asyncio twin of :class:`UpscopeClient`: the same arguments, methods as coroutines.
 
     Args:
@@ -68,20 +68,6 @@ class AsyncUpscopeClient:
             transport=transport, timeout=self._core.timeout, follow_redirects=False
         )
         self._closed = False
-
-    def __repr__(self) -> str:
-        """Show the base URL and version, never the key."""
-        return self._core.describe(type(self).__name__)
-
-    @property
-    def base_url(self) -> str:
-        """The service's address, without a trailing slash."""
-        return self._core.base_url
-
-    @property
-    def version(self) -> str:
-        """The API version path segment, e.g. ``"v1.3"``."""
-        return self._core.version
 
     async def __aenter__(self) -> AsyncUpscopeClient:
         """Return the client itself."""

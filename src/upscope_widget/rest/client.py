@@ -18,7 +18,7 @@ from .models import Naked, Permissions, Visitor
 __all__ = ["UpscopeClient", "watch_url_for_visitor"]
 
 
-class UpscopeClient:
+class UpscopeClient(_core.ClientBase):
     """A client of Upscope's REST API (blocking; see :class:`AsyncUpscopeClient` for asyncio).
 
     Args:
@@ -80,20 +80,6 @@ class UpscopeClient:
             transport=transport, timeout=self._core.timeout, follow_redirects=False
         )
         self._closed = False
-
-    def __repr__(self) -> str:
-        """Show the base URL and version, never the key."""
-        return self._core.describe(type(self).__name__)
-
-    @property
-    def base_url(self) -> str:
-        """The service's address, without a trailing slash."""
-        return self._core.base_url
-
-    @property
-    def version(self) -> str:
-        """The API version path segment, e.g. ``"v1.3"``."""
-        return self._core.version
 
     def __enter__(self) -> UpscopeClient:
         """Return the client itself."""

@@ -136,27 +136,8 @@ class VisitorNotFoundError(UpscopeHTTPError):
 
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        body: Any = None,
-        request_method: str | None = None,
-        request_path: str | None = None,
-        attempts: int = 1,
-        error_code: str | None = None,
-        visitor_id: str | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            body=body,
-            request_method=request_method,
-            request_path=request_path,
-            attempts=attempts,
-            error_code=error_code,
-        )
+    def __init__(self, message: str, *, visitor_id: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
         self.visitor_id = visitor_id
 
 
@@ -173,27 +154,8 @@ class RateLimitedError(UpscopeHTTPError):
 
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        body: Any = None,
-        request_method: str | None = None,
-        request_path: str | None = None,
-        attempts: int = 1,
-        error_code: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            body=body,
-            request_method=request_method,
-            request_path=request_path,
-            attempts=attempts,
-            error_code=error_code,
-        )
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
         self.retry_after = retry_after
 
 
