@@ -259,3 +259,27 @@ def test_iframe_is_sized_and_allows_media(harness):
     harness.wait_until(
         lambda: round(harness.page.locator("iframe.upscope-frame").bounding_box()["height"]) == 200
     )
+
+
+def test_two_sessions_on_one_page_keep_their_own_messages(harness):
+    session, frame = start(harness)
+    # another widget on the page, its iframe on the SAME origin as ours
+    other_state = dict(harness.comm.opened["state"], _session_id="another-session")
+    harness.page.evaluate("s => harness.mountOther(s)", other_state)
+    other = harness.wait_until(
+        lambda: next((f for f in harness.page.frames
+                      if f.url.startswith(harness.frame_origin) and f != frame
+                      and f.evaluate("typeof window.post === 'function'")), None),
+        what="the other session's iframe",
+    )
+    other.evaluate("postState({sessionStatus: 'waiting', color: '#111111'})")
+    frame.evaluate("postState({sessionStatus: 'viewerReady', color: '#222222'})")
+    harness.wait_until(lambda: session.color == "#222222", what="our own snapshot")
+    harness.settle(400)
+    recorded = harness.page.evaluate("harness.other.record")
+    colors = [item["s"].get("color") for m in recorded if m["kind"] == "batch"
+              for item in m["events"] if "s" in item]
+    assert colors == ["#111111"]  # the other widget got its own snapshot, and only it
+    assert session.session_status == "viewerReady"
+    assert session.rejected_messages == 0  # a sibling widget's frame is not a forger
+    assert not any(m.get("rejected") for m in recorded)

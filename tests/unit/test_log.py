@@ -46,3 +46,12 @@ def test_log_can_be_off_and_rejects_bad_sizes(make_session):
             SessionLog(bad)
     with pytest.raises(ValueError, match="direction"):
         session.log.filter(direction="sideways")
+
+
+def test_to_dataframe_without_pandas_says_how_to_get_it(make_session, monkeypatch):
+    import sys
+
+    session, _ = make_session()
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(ImportError, match="pip install pandas"):
+        session.log.to_dataframe()

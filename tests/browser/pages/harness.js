@@ -25,7 +25,12 @@ class FakeModel {
     }
   }
   emit(name, ...args) { for (const h of [...(this.handlers.get(name) || [])]) h(...args); }
-  send(content) { window.__sentToKernel += 1; window.__toKernel(JSON.parse(JSON.stringify(content))); }
+  send(content) {
+    const copy = JSON.parse(JSON.stringify(content));
+    if (this.record) { this.record.push(copy); return; }
+    window.__sentToKernel += 1;
+    window.__toKernel(copy);
+  }
 }
 
 function proxy(model) {
@@ -65,6 +70,17 @@ const harness = {
     this.model = null;
   },
   fromKernel(content) { this.model.emit("msg:custom", content, []); },
+  /** A second widget on the same page, with no Python behind it: what it sends is recorded. */
+  mountOther(state) {
+    const model = new FakeModel(state);
+    model.record = [];
+    widget.initialize({ model: proxy(model) });
+    const el = document.createElement("div");
+    el.className = "other-view";
+    document.getElementById("views").append(el);
+    widget.render({ model: proxy(model), el });
+    this.other = model;
+  },
   update(state) {
     for (const [k, v] of Object.entries(state)) {
       this.model.state[k] = v;
