@@ -20,6 +20,8 @@ const BURST_WINDOW = 16;
 const BURST_SENDS = 8;
 /** Acknowledgements and rejection counts ride on the next batch, or go after this (ms). */
 const LAZY_FLUSH = 150;
+/** How long a new owner waits to hear what the previous one posted before posting (ms). */
+const HANDOVER_WAIT = 500;
 
 const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -103,6 +105,14 @@ export class Bridge {
   private listeners = new Set<Listener>();
   /** Set by the views: the link changed, so the iframe must load anew. */
   onReset: (() => void) | null = null;
+  /** Set by the views: this page gained or lost the session to another frontend. */
+  onOwnership: ((active: boolean) => void) | null = null;
+  /** This page's id towards the kernel: another tab or a reload is another frontend. */
+  readonly frontendId = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  /** Whether this frontend may show the iframe; the kernel gives it to the latest to start. */
+  active = true;
+  /** The frontend that had the session before us, while we wait for what it posted. */
+  private hold: string | null = null;
   private onKernel = (msg: unknown) => this.fromKernel(msg);
   private onUrl = () => this.resetSession();
 
@@ -114,7 +124,16 @@ export class Bridge {
     model.on("msg:custom", this.onKernel);
     model.on("change:url", this.onUrl);
     model.on("change:_simulator_page", this.onUrl);
-    model.send({ kind: P.HELLO, posted: 0 });
+    this.hello();
+  }
+
+  private hello(): void {
+    this.model.send({ kind: P.HELLO, posted: this.posted, frontend: this.frontendId });
+  }
+
+  /** Ask the kernel for the session (the user wants it shown on this page). */
+  claim(): void {
+    this.hello();
   }
 
   dispose(): void {
@@ -198,6 +217,25 @@ export class Bridge {
   // --- outbound: kernel -> iframe ---------------------------------------------------------
 
   private fromKernel(msg: unknown): void {
+    if (isPlainObject(msg) && msg.kind === P.OWNER) {
+      const mine = msg.frontend === this.frontendId;
+      if (mine && msg.previous != null && msg.previous !== this.frontendId) {
+        // Another page had the session: post nothing until it says what it posted (or,
+        // gone for good, e.g. reloaded, fails to say so in time).
+        this.hold = msg.previous as string;
+        setTimeout(() => this.unhold(this.hold), HANDOVER_WAIT);
+      }
+      this.setActive(mine);
+      return;
+    }
+    if (isPlainObject(msg) && msg.kind === P.DELIVERED) {
+      const upTo = typeof msg.upTo === "number" ? msg.upTo : 0;
+      this.queue = this.queue.filter(([seq]) => seq > upTo);
+      this.highestReceived = Math.max(this.highestReceived, upTo);
+      this.unhold(msg.by as string);
+      return;
+    }
+    if (!this.active) return; // the kernel sends them again if this page claims the session
     if (!isPlainObject(msg) || msg.kind !== P.INSTRUCTIONS || !Array.isArray(msg.items)) return;
     for (const item of msg.items) {
       if (!Array.isArray(item) || typeof item[0] !== "number" || !isPlainObject(item[1])) continue;
@@ -209,15 +247,41 @@ export class Bridge {
     this.pump();
   }
 
+  private unhold(previous: string | null): void {
+    if (previous === null || this.hold !== previous) return;
+    this.hold = null;
+    this.pump();
+  }
+
   private pump(): void {
     const target = this.frame?.contentWindow;
-    if (!this.loaded || !target) return;
+    if (!this.loaded || !target || this.hold !== null) return;
     while (this.queue.length) {
       const [seq, message] = this.queue.shift()!;
       target.postMessage(message, this.origin);
       this.posted = seq;
     }
     this.scheduleLazy();
+  }
+
+  private setActive(active: boolean): void {
+    if (active === this.active) return;
+    this.active = active;
+    if (!active) {
+      // Another frontend shows the session now: say what we posted, drop our iframe and what
+      // we hold, so that a later claim gets the undelivered instructions afresh.
+      this.flush();
+      this.model.send({
+        kind: P.BATCH, events: [], posted: this.posted, released: true, frontend: this.frontendId,
+      });
+      this.hold = null;
+      this.queue = [];
+      this.highestReceived = this.posted;
+      this.detachFrame();
+    }
+    this.prevJson = null;
+    this.onOwnership?.(active);
+    this.changed();
   }
 
   // --- inbound: iframe -> kernel ----------------------------------------------------------
@@ -314,7 +378,7 @@ export class Bridge {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
     this.timer = this.lazyTimer = null;
-    const content: Json = { kind: P.BATCH, events: this.out };
+    const content: Json = { kind: P.BATCH, events: this.out, frontend: this.frontendId };
     let worth = this.out.length > 0;
     if (this.posted > this.ackSent) {
       content.posted = this.ackSent = this.posted;

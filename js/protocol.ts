@@ -6,6 +6,8 @@ export const STATE_UPDATE = "upscope.sessionState.update";
 
 // kernel -> frontend
 export const INSTRUCTIONS = "instructions";
+export const OWNER = "owner";
+export const DELIVERED = "delivered";
 // frontend -> kernel
 export const HELLO = "hello";
 export const BATCH = "batch";

@@ -13,6 +13,8 @@ interface View {
 interface Stage {
   views: View[];
   owner: View | null;
+  /** The view whose "show here" button claimed the session from another frontend. */
+  wanted: View | null;
 }
 
 const stages = new Map<string, Stage>();
@@ -45,7 +47,7 @@ function visitorLabel(visitor: unknown): string {
 export function attachView(bridge: Bridge, model: Model, el: HTMLElement): () => void {
   let stage = stages.get(bridge.id);
   if (!stage) {
-    stage = { views: [], owner: null };
+    stage = { views: [], owner: null, wanted: null };
     stages.set(bridge.id, stage);
   }
   const s = stage;
@@ -78,18 +80,30 @@ export function attachView(bridge: Bridge, model: Model, el: HTMLElement): () =>
   };
 
   const drawCard = (v: View) => {
+    const here = bridge.active;
     const card = h("div", "upscope-card");
     card.append(
-      h("div", "upscope-card-title", "This session is live in another output of this widget."),
+      h(
+        "div",
+        "upscope-card-title",
+        here
+          ? "This session is live in another output of this widget."
+          : "This session is shown in another browser tab or window.",
+      ),
       h(
         "div",
         "upscope-card-text",
-        "Only one output shows the co-browsing iframe (one session, one connection); " +
+        "Only one place shows the co-browsing iframe (one session, one connection); " +
           "this one mirrors its status.",
       ),
     );
     const button = h("button", "upscope-button", "Show the session here");
     button.addEventListener("click", () => {
+      if (!bridge.active) {
+        s.wanted = v;
+        bridge.claim(); // the kernel answers with OWNER: see onOwnership below
+        return;
+      }
       if (s.owner && s.owner !== v) drawCard(s.owner);
       mountFrame(v);
     });
@@ -142,13 +156,24 @@ export function attachView(bridge: Bridge, model: Model, el: HTMLElement): () =>
     if (bridge.frame) sizeFrame(bridge.frame);
   };
 
-  if (!s.owner) mountFrame(view);
+  if (!s.owner && bridge.active) mountFrame(view);
   else drawCard(view);
   drawNotices();
   draw();
 
   bridge.onReset = () => {
     if (s.owner) mountFrame(s.owner);
+  };
+  bridge.onOwnership = (active) => {
+    if (active) {
+      const v = s.wanted && s.views.includes(s.wanted) ? s.wanted : s.views[0];
+      s.wanted = null;
+      if (v) mountFrame(v);
+    } else {
+      s.owner = null;
+      for (const v of s.views) drawCard(v);
+    }
+    draw();
   };
   const unsubscribe = bridge.subscribe(draw);
   model.on("change:_notices", drawNotices);
@@ -170,6 +195,7 @@ export function attachView(bridge: Bridge, model: Model, el: HTMLElement): () =>
     if (!s.views.length) {
       stages.delete(bridge.id);
       bridge.onReset = null;
+      bridge.onOwnership = null;
     }
   };
 }

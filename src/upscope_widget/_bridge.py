@@ -15,9 +15,11 @@ from . import protocol
 
 # kernel -> frontend
 INSTRUCTIONS = "instructions"  # {"kind", "items": [[seq, wire_message], ...]}
-# frontend -> kernel
-HELLO = "hello"  # {"kind", "posted": int}: a frontend (re)started; resend what is unposted
-BATCH = "batch"  # {"kind", "events": [item, ...], "posted"?: int, "rejected"?: int}
+OWNER = "owner"  # {"kind", "frontend": id, "previous": id}: only that frontend shows the iframe
+DELIVERED = "delivered"  # {"kind", "upTo": seq, "by": id}: what the previous owner posted
+# frontend -> kernel; each carries "frontend": a random id per page (per widget manager)
+HELLO = "hello"  # {"kind", "posted": int}: a frontend (re)started or claims the session
+BATCH = "batch"  # {"kind", "events": [...], "posted"?: int, "rejected"?: int, "released"?}
 DISMISS = "dismiss"  # {"kind"}: the user closed the notices under the widget
 
 # Items of a batch. Snapshots travel as changes against the previous one from the same frame.
@@ -29,6 +31,8 @@ ITEM_UNREADABLE = "u"  # {"u": "why"}: a message the frontend could not serialis
 
 BRIDGE_NAMES: dict[str, str] = {
     "INSTRUCTIONS": INSTRUCTIONS,
+    "OWNER": OWNER,
+    "DELIVERED": DELIVERED,
     "HELLO": HELLO,
     "BATCH": BATCH,
     "DISMISS": DISMISS,

@@ -128,6 +128,7 @@ class UpscopeSession(anywidget.AnyWidget):
         self._waiters = Waiters()
         self._log = SessionLog(log_size)
         self._frontend_connected = False
+        self._owner: object = None  # the frontend that may show the iframe (the latest hello)
         self._on_state_change = Callbacks(self._callback_failed)
         self._on_custom_message = Callbacks(self._callback_failed)
         self._on_error = Callbacks(self._callback_failed)
@@ -526,7 +527,15 @@ class UpscopeSession(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         kind = content.get("kind")
+        frontend = content.get("frontend")
         if kind == _bridge.HELLO:
+            # The latest frontend to start (a reload, a second browser tab) or to claim the
+            # session owns it: one iframe, one connection, one stream of snapshots.
+            previous = self._owner
+            if frontend != previous:
+                self._owner = frontend
+                self._decoder.reset()
+            self.send({"kind": _bridge.OWNER, "frontend": frontend, "previous": previous})
             self._frontend_connected = True
             self._waiters.notify(None)
             self._acknowledge(content.get("posted"))
@@ -534,7 +543,15 @@ class UpscopeSession(anywidget.AnyWidget):
             if pending:
                 self.send({"kind": _bridge.INSTRUCTIONS, "items": [list(p) for p in pending]})
         elif kind == _bridge.BATCH:
+            # What any frontend posted was delivered, even one that has just lost the session;
+            # its events, though, come from an iframe it is dropping.
             self._acknowledge(content.get("posted"))
+            if frontend != self._owner:
+                if content.get("released"):
+                    # the new owner holds back what it got until it hears what we posted
+                    posted = content.get("posted")
+                    self.send({"kind": _bridge.DELIVERED, "upTo": posted, "by": frontend})
+                return
             rejected = content.get("rejected")
             if isinstance(rejected, int) and rejected > 0:
                 with applying(self):

@@ -283,3 +283,43 @@ def test_two_sessions_on_one_page_keep_their_own_messages(harness):
     assert session.session_status == "viewerReady"
     assert session.rejected_messages == 0  # a sibling widget's frame is not a forger
     assert not any(m.get("rejected") for m in recorded)
+
+
+def frame_on(page, origin):
+    return next((f for f in page.frames if f.url.startswith(origin + "/frame.html")
+                 and f.evaluate("typeof window.post === 'function'")), None)
+
+
+def test_a_second_browser_tab_takes_the_session_and_the_first_can_claim_it_back(harness):
+    session, frame = start(harness)
+    frame.evaluate("postState({sessionStatus: 'viewerReady', color: '#aaaaaa'})")
+    harness.wait_until(lambda: session.color == "#aaaaaa")
+    # the same notebook opened in another tab: a second frontend of the same session
+    tab2 = harness.add_frontend()
+    frame2 = harness.wait_until(lambda: frame_on(tab2, harness.frame_origin),
+                                what="the iframe in the second tab")
+    # the first tab gave the session up: no iframe, a card with a way back
+    harness.wait_until(lambda: harness.frame_count() == 0, what="the first tab's iframe to go")
+    card = harness.page.locator(".upscope-card")
+    assert "another browser tab or window" in card.inner_text()
+    frame2.evaluate("postState({sessionStatus: 'viewerReady', color: '#bbbbbb'})")
+    harness.wait_until(lambda: session.color == "#bbbbbb", what="the second tab's snapshot")
+    session.set_mode("draw")
+    harness.wait_until(lambda: [r["data"] for r in harness.received(frame2)]
+                       == [{"action": "setMode", "mode": "draw"}], what="the instruction")
+    # the first tab claims the session back
+    harness.page.get_by_role("button", name="Show the session here").click()
+    frame1 = harness.wait_until(lambda: frame_on(harness.page, harness.frame_origin),
+                                what="the first tab's iframe to return")
+    harness.wait_until(lambda: tab2.evaluate(
+        "document.querySelectorAll('iframe.upscope-frame').length") == 0,
+        what="the second tab to give it up")
+    frame1.evaluate("postState({sessionStatus: 'viewerReady', color: '#cccccc'})")
+    harness.wait_until(lambda: session.color == "#cccccc")
+    session.switch_color("#dddddd")
+    harness.wait_until(lambda: [r["data"] for r in harness.received(frame1)]
+                       == [{"action": "switchColor", "color": "#dddddd"}],
+                       what=f"only the new instruction in the reclaimed iframe "
+                            f"(it got {harness.received(frame1)})")
+    assert session.rejected_messages == 0
+    assert harness.page_errors == []

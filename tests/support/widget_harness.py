@@ -76,6 +76,9 @@ class WidgetHarness:
         self.session: UpscopeSession | None = None
         self.comm: RecordingComm | None = None
         self._delivered = 0
+        # more frontends (other pages) showing the same session, each with its own cursor
+        # into what the kernel sent: a frontend gets what was sent after it connected
+        self.others: list[tuple[Any, list[int]]] = []
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         page.expose_binding("__toKernel", lambda _source, content: self.inbox.append(content))
         self.open_page()
@@ -107,6 +110,24 @@ class WidgetHarness:
             self.add_view()
         self.pump()
 
+    def add_frontend(self, views: int = 1) -> Any:
+        """Open a second page on the same session (another browser tab); returns the page."""
+        assert self.session is not None and self.comm is not None
+        page = self.page.context.new_page()
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.expose_binding("__toKernel", lambda _source, content: self.inbox.append(content))
+        page.goto(f"{self.host}/host.html")
+        page.wait_for_function("window.harnessReady === true")
+        cursor = [len(self.comm.sent)]
+        self.others.append((page, cursor))
+        state = {k: v for k, v in self.session.get_state().items()
+                 if isinstance(v, (str, int, list))}
+        page.evaluate("s => harness.mount(s)", state)
+        for _ in range(views):
+            page.evaluate("harness.addView()")
+        self.pump()
+        return page
+
     def add_view(self) -> int:
         index: int = self.page.evaluate("harness.addView()")
         self.pump()
@@ -127,10 +148,13 @@ class WidgetHarness:
                 msg = self.comm.sent[self._delivered]
                 self._delivered += 1
                 moved = True
-                if msg.get("method") == "custom":
-                    self.page.evaluate("c => harness.fromKernel(c)", msg["content"])
-                elif msg.get("method") == "update":
-                    self.page.evaluate("s => harness.update(s)", msg["state"])
+                self._deliver(self.page, msg)
+            for page, cursor in self.others:
+                while cursor[0] < len(self.comm.sent):
+                    msg = self.comm.sent[cursor[0]]
+                    cursor[0] += 1
+                    moved = True
+                    self._deliver(page, msg)
             while self.inbox:
                 content = self.inbox.pop(0)
                 self.frontend_log.append(content)
@@ -138,6 +162,13 @@ class WidgetHarness:
                 moved = True
             if not moved:
                 return
+
+    @staticmethod
+    def _deliver(page: Any, msg: dict[str, Any]) -> None:
+        if msg.get("method") == "custom":
+            page.evaluate("c => harness.fromKernel(c)", msg["content"])
+        elif msg.get("method") == "update":
+            page.evaluate("s => harness.update(s)", msg["state"])
 
     def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0,
                    what: str = "condition") -> Any:

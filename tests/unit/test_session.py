@@ -410,3 +410,32 @@ def test_url_is_synced_and_state_traits_are_not(make_session):
 def test_repr_hides_the_watch_link_query(make_session):
     session, _ = make_session("https://watch.example.com/cobrowse?token=SECRET")
     assert "SECRET" not in repr(session)
+
+
+def test_the_latest_frontend_owns_the_session(make_session):
+    session, c = make_session()
+    c.from_frontend({"kind": "hello", "posted": 0, "frontend": "tab-1"})
+    assert c.customs()[-1] == {"kind": "owner", "frontend": "tab-1", "previous": None}
+    c.from_frontend(batch(full(snapshot(color="#111111")), frontend="tab-1"))
+    assert session.color == "#111111"
+    c.from_frontend({"kind": "hello", "posted": 0, "frontend": "tab-2"})  # another tab opens
+    assert c.customs()[-1] == {"kind": "owner", "frontend": "tab-2", "previous": "tab-1"}
+    # what the old owner still sends is ignored; the new owner starts from a whole snapshot
+    c.from_frontend(batch({"s": {"color": "#222222"}}, frontend="tab-1", rejected=4))
+    assert session.color == "#111111" and session.rejected_messages == 0
+    c.from_frontend(batch(full(snapshot(color="#333333", muted=True)), frontend="tab-2"))
+    assert (session.color, session.muted) == ("#333333", True)
+
+
+def test_a_claiming_frontend_gets_the_undelivered_instructions(make_session):
+    session, c = make_session()
+    c.from_frontend({"kind": "hello", "posted": 0, "frontend": "tab-1"})
+    session.set_mode("draw")
+    session.switch_color()
+    c.from_frontend({"kind": "hello", "posted": 0, "frontend": "tab-2"})
+    assert c.customs()[-1]["items"] == [[1, {"action": "setMode", "mode": "draw"}],
+                                        [2, {"action": "switchColor"}]]
+    # the old owner had posted the first one: its release counts, and the new owner is told
+    c.from_frontend(batch(posted=1, released=True, frontend="tab-1"))
+    assert session.pending_instructions == [{"action": "switchColor"}]
+    assert c.customs()[-1] == {"kind": "delivered", "upTo": 1, "by": "tab-1"}
