@@ -153,19 +153,13 @@ class UpscopeSession(anywidget.AnyWidget):
     @traitlets.validate("width", "height")
     def _validate_length(self, proposal: dict[str, Any]) -> int | str:
         value = proposal["value"]
-        name = proposal["trait"].name
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise traitlets.TraitError(
-                f"{name}={value!r} is not allowed: use pixels (a positive int) or a CSS length "
-                "such as '100%', '640px', '40rem', '80vh'"
-            )
-        if isinstance(value, int) and value > 0:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
         if isinstance(value, str) and _CSS_LENGTH.match(value.strip()):
             return value.strip()
-        raise traitlets.TraitError(
-            f"{name}={value!r} is not allowed: use pixels (a positive int) or a CSS length "
-            "such as '100%', '640px', '40rem', '80vh'"
+        raise ValueError(
+            f"{proposal['trait'].name}={value!r} is not allowed: use pixels (a positive int) "
+            "or a CSS length such as '100%', '640px', '40rem', '80vh'"
         )
 
     @traitlets.observe("url")

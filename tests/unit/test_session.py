@@ -394,10 +394,12 @@ def test_good_urls_accepted(make_session, url):
 def test_width_and_height(make_session):
     session, _ = make_session(width=800, height="70vh")
     assert (session.width, session.height) == (800, "70vh")
-    with pytest.raises(Exception, match="CSS length"):
+    with pytest.raises(ValueError, match=r"height='tall' is not allowed.*CSS length"):
         session.height = "tall"
-    with pytest.raises(Exception, match="CSS length"):
+    with pytest.raises(ValueError, match="width=-5 is not allowed"):
         session.width = -5
+    with pytest.raises(ValueError, match="width=True"):
+        session.width = True
 
 
 def test_url_is_synced_and_state_traits_are_not(make_session):
