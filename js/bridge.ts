@@ -108,7 +108,7 @@ export class Bridge {
   /** Set by the views: this page gained or lost the session to another frontend. */
   onOwnership: ((active: boolean) => void) | null = null;
   /** This page's id towards the kernel: another tab or a reload is another frontend. */
-  readonly frontendId = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  readonly frontendId = Math.random().toString(36).slice(2, 10);
   /** Whether this frontend may show the iframe; the kernel gives it to the latest to start. */
   active = true;
   /** The frontend that had the session before us, while we wait for what it posted. */

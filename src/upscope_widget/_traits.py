@@ -26,15 +26,24 @@ INSTRUCTION_FOR: dict[str, str] = {
 }
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def strict_equal(a: Any, b: Any) -> bool:
-    """Equality that tells ``True`` from ``1`` and ``1.0`` from ``1``, recursively."""
+    """Equality of JSON data that tells ``True`` from ``1`` and ``1.0`` from ``1``.
+
+    Anything else (a state model, an error) is the same only if it is the same object: each
+    snapshot brings new ones, and comparing them field by field would cost more than it tells.
+    """
+    if a is b:
+        return True
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(strict_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    return isinstance(a, _JSON_SCALARS) and bool(a == b)
 
 
 class SessionTrait(traitlets.TraitType[Any, Any]):
