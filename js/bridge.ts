@@ -124,16 +124,13 @@ export class Bridge {
     model.on("msg:custom", this.onKernel);
     model.on("change:url", this.onUrl);
     model.on("change:_simulator_page", this.onUrl);
-    this.hello();
+    this.claim();
   }
 
-  private hello(): void {
-    this.model.send({ kind: P.HELLO, posted: this.posted, frontend: this.frontendId });
-  }
-
-  /** Ask the kernel for the session (the user wants it shown on this page). */
+  /** Say hello to the kernel, which gives the session to the latest frontend to ask: a page
+   * that starts (a reload, another tab) or whose user wants the session shown here. */
   claim(): void {
-    this.hello();
+    this.model.send({ kind: P.HELLO, posted: this.posted, frontend: this.frontendId });
   }
 
   dispose(): void {
@@ -222,8 +219,9 @@ export class Bridge {
       if (mine && msg.previous != null && msg.previous !== this.frontendId) {
         // Another page had the session: post nothing until it says what it posted (or,
         // gone for good, e.g. reloaded, fails to say so in time).
-        this.hold = msg.previous as string;
-        setTimeout(() => this.unhold(this.hold), HANDOVER_WAIT);
+        const previous = msg.previous as string;
+        this.hold = previous;
+        setTimeout(() => this.unhold(previous), HANDOVER_WAIT);
       }
       this.setActive(mine);
       return;
@@ -270,10 +268,7 @@ export class Bridge {
     if (!active) {
       // Another frontend shows the session now: say what we posted, drop our iframe and what
       // we hold, so that a later claim gets the undelivered instructions afresh.
-      this.flush();
-      this.model.send({
-        kind: P.BATCH, events: [], posted: this.posted, released: true, frontend: this.frontendId,
-      });
+      this.flush(true);
       this.hold = null;
       this.queue = [];
       this.highestReceived = this.posted;
@@ -374,16 +369,18 @@ export class Bridge {
     this.lazyTimer = setTimeout(() => this.flush(), LAZY_FLUSH);
   }
 
-  flush(): void {
+  /** Send what is pending; ``release`` also tells the kernel we give the session up. */
+  flush(release = false): void {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
     this.timer = this.lazyTimer = null;
     const content: Json = { kind: P.BATCH, events: this.out, frontend: this.frontendId };
     let worth = this.out.length > 0;
-    if (this.posted > this.ackSent) {
+    if (this.posted > this.ackSent || release) {
       content.posted = this.ackSent = this.posted;
       worth = true;
     }
+    if (release) content.released = true;
     if (this.rejected) {
       content.rejected = this.rejected;
       this.rejected = 0;

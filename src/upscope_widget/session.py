@@ -284,7 +284,7 @@ class UpscopeSession(anywidget.AnyWidget):
         except pydantic.ValidationError as err:
             raise ValueError(protocol.describe_error(err, "simulate")) from None
         session = cls("", _simulator_page=build_page(options), **session_options)
-        session._simulator = SimulatorControl(post=session._post_to_simulator)
+        session._simulator = SimulatorControl(post=session._post)
         return session
 
     @property
@@ -301,13 +301,6 @@ class UpscopeSession(anywidget.AnyWidget):
     def simulated(self) -> bool:
         """Whether the session runs on the built-in simulator."""
         return self._simulator is not None
-
-    def _post_to_simulator(self, message: dict[str, Any]) -> None:
-        if self._ended:
-            raise SessionEndedError(
-                f"cannot send {message.get('action')!r}: the simulated session has ended"
-            )
-        self._post(message)
 
     # --- instructions -------------------------------------------------------------------------
 
@@ -399,16 +392,16 @@ class UpscopeSession(anywidget.AnyWidget):
         self._instruct(protocol.EMOJI_CONFETTI, {"emoji": emoji})
 
     def _instruct(self, action: str, params: dict[str, Any]) -> None:
-        message = protocol.build_instruction(action, params)
+        self._post(protocol.build_instruction(action, params))
+
+    def _post(self, message: dict[str, Any]) -> None:
+        """Send an instruction (or a simulator control message): numbered, logged, kept."""
         if self._ended:
             raise SessionEndedError(
-                f"cannot send {action!r}: the session has ended "
+                f"cannot send {message['action']!r}: the session has ended "
                 f"(reason: {self.ended_reason or self.session_status}). "
                 "Set session.url to a new watch link or create a new session."
             )
-        self._post(message)
-
-    def _post(self, message: dict[str, Any]) -> None:
         self._log.add("out", str(message["action"]), message)
         seq = self._outbox.add(message)
         self.send({"kind": _bridge.INSTRUCTIONS, "items": [[seq, message]]})
@@ -593,11 +586,11 @@ class UpscopeSession(anywidget.AnyWidget):
         new = {k: raw[k] for k in valid if k in raw}
         old = self._raw_state
         # An unchanged property is the very same object from one snapshot to the next (the
-        # decoder keeps it), so identity settles most keys before the type-strict comparison.
+        # decoder keeps it): strict_equal settles it by identity first.
         changed_wire = {
             k
             for k in new.keys() | old.keys()
-            if old.get(k) is not new.get(k) and not strict_equal(old.get(k), new.get(k))
+            if not strict_equal(old.get(k), new.get(k))
         }
         self._raw_state = new
         changed = {protocol.WIRE_TO_FIELD.get(k, k) for k in changed_wire}
