@@ -1,12 +1,15 @@
 """upscope-widget: a live Upscope co-browsing session in a notebook, driven from Python."""
 
+from typing import TYPE_CHECKING
+
 from .errors import (
     NoFrontendError,
     ReadOnlyStateError,
     SessionEndedError,
-    SessionError,
+    SessionErrorInfo,
     UpscopeProtocolWarning,
 )
+from .grid import SessionGrid
 from .log import LogEntry, SessionLog
 from .protocol import (
     Connection,
@@ -21,6 +24,9 @@ from .protocol import (
 )
 from .session import UpscopeSession
 
+if TYPE_CHECKING:
+    from .simulator.replay import ReplayError, ReplaySession
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -31,9 +37,12 @@ __all__ = [
     "LogEntry",
     "NoFrontendError",
     "ReadOnlyStateError",
+    "ReplayError",
+    "ReplaySession",
     "SessionEndedError",
     "SessionEndedEvent",
-    "SessionError",
+    "SessionErrorInfo",
+    "SessionGrid",
     "SessionLog",
     "Size",
     "StateUpdateEvent",
@@ -43,3 +52,12 @@ __all__ = [
     "Visitor",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Replays load the simulator page's module: only when asked for, to keep the import fast.
+    if name in ("ReplayError", "ReplaySession"):
+        from .simulator import replay
+
+        return getattr(replay, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,40 +9,62 @@ cell (see the notes in ``shared/notes``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from . import protocol
+from ._json import short_repr
+from .protocol import Problem
 
 # kernel -> frontend
-INSTRUCTIONS = "instructions"  # {"kind", "items": [[seq, wire_message], ...]}
+# {"kind", "items": [[seq, wire_message, in_doubt?], ...]}; in_doubt: the previous owner may
+# have posted it already; if that page never says, the new owner skips it instead of posting twice
+KIND_INSTRUCTIONS = "instructions"
 OWNER = "owner"  # {"kind", "frontend": id, "previous": id}: only that frontend shows the iframe
 DELIVERED = "delivered"  # {"kind", "upTo": seq, "by": id}: what the previous owner posted
 # frontend -> kernel; each carries "frontend": a random id per page (per widget manager)
 HELLO = "hello"  # {"kind", "posted": int}: a frontend (re)started or claims the session
-BATCH = "batch"  # {"kind", "events": [...], "posted"?: int, "rejected"?: int, "released"?}
+# {"kind", "events": [...], "posted"?: int, "rejected"?: int, "released"?: true (the page gives
+# the session up: it lost it, or it is going away), "skipped"?: [seq] (not posted: see OWNER)}
+BATCH = "batch"
 DISMISS = "dismiss"  # {"kind"}: the user closed the notices under the widget
+LOAD_TIMEOUT = "loadTimeout"  # {"kind", "seconds"}: no state arrived within load_timeout
 
 # Items of a batch. Snapshots travel as changes against the previous one from the same frame.
 ITEM_STATE = "s"  # {"s": {changed wire keys}, "x": [removed keys], "f": true if full}
 ITEM_REMOVED = "x"
 ITEM_FULL = "f"
 ITEM_EVENT = "e"  # {"e": any other message, as received}
-ITEM_UNREADABLE = "u"  # {"u": "why"}: a message the frontend could not serialise
+ITEM_UNREADABLE = "u"  # {"u": "why"}: a message the frontend could not (or would not) forward
+ITEM_INVALID = "i"  # in a state item, {"i": {key: why}}: properties too deep or long to forward
+# {"t": wire instruction}: the toolbar posted it to the iframe already; Python only hears of it,
+# in order with the iframe's events (a click while the kernel is busy must not wait for it)
+ITEM_TOOLBAR = "t"
 
 BRIDGE_NAMES: dict[str, str] = {
-    "INSTRUCTIONS": INSTRUCTIONS,
+    "KIND_INSTRUCTIONS": KIND_INSTRUCTIONS,
     "OWNER": OWNER,
     "DELIVERED": DELIVERED,
     "HELLO": HELLO,
     "BATCH": BATCH,
     "DISMISS": DISMISS,
+    "LOAD_TIMEOUT": LOAD_TIMEOUT,
     "ITEM_STATE": ITEM_STATE,
     "ITEM_REMOVED": ITEM_REMOVED,
     "ITEM_FULL": ITEM_FULL,
     "ITEM_EVENT": ITEM_EVENT,
     "ITEM_UNREADABLE": ITEM_UNREADABLE,
+    "ITEM_INVALID": ITEM_INVALID,
+    "ITEM_TOOLBAR": ITEM_TOOLBAR,
     "STATE_UPDATE": protocol.STATE_UPDATE,
 }
+
+
+@dataclass(frozen=True)
+class ToolbarInstruction:
+    """An instruction the widget's toolbar already posted to the iframe (a batch item)."""
+
+    message: Any
 
 
 class Outbox:
@@ -55,6 +77,11 @@ class Outbox:
         self._next = 1
         self._pending: list[tuple[int, dict[str, Any]]] = []
 
+    @property
+    def last(self) -> int:
+        """The number given to the latest instruction (0 before the first)."""
+        return self._next - 1
+
     def add(self, message: dict[str, Any]) -> int:
         """Keep ``message`` until acknowledged; return the number given to it."""
         seq = self._next
@@ -65,6 +92,12 @@ class Outbox:
     def ack(self, posted: int) -> None:
         """Forget every instruction numbered ``posted`` or lower."""
         self._pending = [(s, m) for s, m in self._pending if s > posted]
+
+    def remove(self, seqs: set[int]) -> list[dict[str, Any]]:
+        """Forget the instructions numbered in ``seqs``; return those that were pending."""
+        removed = [m for s, m in self._pending if s in seqs]
+        self._pending = [(s, m) for s, m in self._pending if s not in seqs]
+        return removed
 
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """Return the instructions not yet acknowledged, in order."""
@@ -77,8 +110,15 @@ class Outbox:
         return dropped
 
 
+_STATE_ITEM_KEYS = frozenset({ITEM_STATE, ITEM_REMOVED, ITEM_FULL, ITEM_INVALID})
+
+
 class InboundDecoder:
-    """Turns batch items back into the messages the iframe posted, in order."""
+    """Turns batch items back into the messages the iframe posted, in order.
+
+    Every item is decoded on its own: nothing in one item (a wrong type, an extra field, a
+    value that makes Python's code fail) can cost the items after it.
+    """
 
     def __init__(self) -> None:
         self._snapshot: dict[str, Any] = {}
@@ -87,26 +127,63 @@ class InboundDecoder:
         """Forget the previous snapshot (a new link was loaded)."""
         self._snapshot = {}
 
-    def decode(self, items: Any) -> Iterator[tuple[Any, str | None]]:
-        """Yield ``(message, problem)`` per item; ``problem`` describes an unusable item."""
+    def decode(self, items: Any) -> Iterator[tuple[Any, list[Problem]]]:
+        """Yield ``(message, problems)`` per item; ``message`` is ``None`` for an unusable one."""
         if not isinstance(items, list):
-            yield None, f"a batch whose events are not a list: {items!r:.80}"
+            yield None, [Problem(None, f"a batch whose events are not a list: {short_repr(items)}")]
             return
         for item in items:
-            if isinstance(item, dict) and ITEM_STATE in item:
-                changes = item[ITEM_STATE]
-                if not isinstance(changes, dict):
-                    yield None, f"a state item that is not an object: {changes!r:.80}"
-                    continue
-                if item.get(ITEM_FULL):
-                    self._snapshot = {}
-                self._snapshot.update(changes)
-                for key in item.get(ITEM_REMOVED) or ():
-                    self._snapshot.pop(key, None)
-                yield {"type": protocol.STATE_UPDATE, "state": dict(self._snapshot)}, None
-            elif isinstance(item, dict) and ITEM_EVENT in item:
-                yield item[ITEM_EVENT], None
-            elif isinstance(item, dict) and ITEM_UNREADABLE in item:
-                yield None, f"the iframe posted a message that is not JSON: {item[ITEM_UNREADABLE]}"
-            else:
-                yield None, f"an unreadable batch item: {item!r:.80}"
+            try:
+                decoded = self._decode(item)
+            except Exception as err:  # a crafted item: report it, go on with the next
+                decoded = None, [
+                    Problem(None, f"an unreadable batch item ({type(err).__name__}): "
+                                  f"{short_repr(item)}")
+                ]
+            yield decoded
+
+    def _decode(self, item: Any) -> tuple[Any, list[Problem]]:
+        unreadable = None, [Problem(None, f"an unreadable batch item: {short_repr(item)}")]
+        if not isinstance(item, dict):
+            return unreadable
+        if ITEM_STATE in item:
+            changes = item[ITEM_STATE]
+            removed = item.get(ITEM_REMOVED, [])
+            invalid = item.get(ITEM_INVALID, {})
+            if (
+                not item.keys() <= _STATE_ITEM_KEYS
+                or not isinstance(changes, dict)
+                or not isinstance(removed, list)
+                or not all(isinstance(k, str) for k in removed)
+                or not isinstance(invalid, dict)
+                or not isinstance(item.get(ITEM_FULL, False), bool)
+            ):
+                return unreadable
+            problems = [
+                Problem(key, f"state.{key} could not be forwarded by the browser: "
+                             f"{_reason(why)}; kept its last value")
+                for key, why in invalid.items()
+            ]
+            if item.get(ITEM_FULL):
+                kept = {k: self._snapshot[k] for k in invalid if k in self._snapshot}
+                self._snapshot = kept
+            self._snapshot.update(changes)
+            for key in removed:
+                self._snapshot.pop(key, None)
+            return {"type": protocol.STATE_UPDATE, "state": dict(self._snapshot)}, problems
+        if len(item) != 1:
+            return unreadable
+        if ITEM_EVENT in item:
+            return item[ITEM_EVENT], []
+        if ITEM_TOOLBAR in item:
+            return ToolbarInstruction(item[ITEM_TOOLBAR]), []
+        if ITEM_UNREADABLE in item:
+            why = _reason(item[ITEM_UNREADABLE])
+            return None, [Problem(None, f"the iframe posted a message that was not forwarded: "
+                                        f"{why}")]
+        return unreadable
+
+
+def _reason(why: Any) -> str:
+    """Return the frontend's reason as short text (it came from a page, so it is capped)."""
+    return why[:300] if isinstance(why, str) else short_repr(why)

@@ -25,8 +25,8 @@ ERROR_CATEGORIES: tuple[str, ...] = ("connection", "remote_control")
 
 
 @dataclass(frozen=True)
-class SessionError:
-    """An ``error`` event from the session.
+class SessionErrorInfo:
+    """What the session reported in an ``error`` event (information, not an exception).
 
     ``code`` is the wire string (``"remote_control:click_not_allowed"``), ``category`` the part
     before the colon (``"connection"`` or ``"remote_control"``; ``"unknown"`` for a code without
@@ -38,7 +38,7 @@ class SessionError:
     description: str
 
     @classmethod
-    def from_code(cls, code: str) -> SessionError:
+    def from_code(cls, code: str) -> SessionErrorInfo:
         """Build the error for a wire code, known or not."""
         category = code.split(":", 1)[0] if ":" in code else "unknown"
         description = ERROR_DESCRIPTIONS.get(code, f"Unknown error code {code!r} from the session.")

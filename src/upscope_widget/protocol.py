@@ -7,22 +7,24 @@ are their aliases. Inbound models keep unknown fields, because the vendor may ad
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     AliasGenerator,
     BaseModel,
     ConfigDict,
+    Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from ._json import json_problem, short_repr
 
 # --- Events (iframe -> host) -------------------------------------------------------------------
 
@@ -86,13 +88,16 @@ class _WireModel(BaseModel):
 
 
 Number = StrictInt | StrictFloat
+#: A count, a size or a latency: finite and never negative.
+Amount = Annotated[StrictInt | StrictFloat, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[StrictInt, Field(ge=0)]
 
 
 class Size(_WireModel):
     """The viewer's dimensions in pixels."""
 
-    width: Number
-    height: Number
+    width: Amount
+    height: Amount
 
 
 class Connection(_WireModel):
@@ -126,6 +131,22 @@ class Visitor(_WireModel):
     location_country_name: StrictStr | None = None
     ip_address: StrictStr | None = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _set_by_wire_names_only(cls, data: Any, handler: Any) -> Any:
+        # Validated by wire name only, a vendor key spelled like a field's Python name
+        # (``short_id``) is kept as an unknown key, yet pydantic also counts that field as set:
+        # ``to_wire()`` would then add a ``"shortId": None`` that was never sent.
+        model = handler(data)
+        if isinstance(data, dict):
+            for name in _SNAKE_VISITOR_FIELDS & model.model_fields_set:
+                if to_camel(name) not in data:
+                    model.model_fields_set.discard(name)
+        return model
+
+
+_SNAKE_VISITOR_FIELDS = frozenset(name for name in Visitor.model_fields if "_" in name)
+
 
 class EmbeddedSessionState(_WireModel):
     """A full snapshot of the session, as posted by ``upscope.sessionState.update``.
@@ -144,11 +165,11 @@ class EmbeddedSessionState(_WireModel):
     connections: list[Connection] | None = None
     control_tool: StrictStr | None = None
     current_url: StrictStr | None = None
-    data_bounce_speed: Number | None = None
+    data_bounce_speed: Amount | None = None
     is_video_on: StrictBool | None = None
     mode: StrictStr | None = None
     muted: StrictBool | None = None
-    observers_count: StrictInt | None = None
+    observers_count: Count | None = None
     session_status: StrictStr | None = None
     size: Size | None = None
     video_agent_state: StrictStr | None = None
@@ -352,7 +373,7 @@ class EmojiConfettiParams(_Params):
 
 
 #: Every documented instruction: wire action -> its parameter model.
-INSTRUCTIONS: dict[str, type[_Params]] = {
+INSTRUCTION_PARAMS: dict[str, type[_Params]] = {
     END_SESSION: NoParams,
     SET_MODE: SetModeParams,
     SWITCH_COLOR: SwitchColorParams,
@@ -377,33 +398,16 @@ INSTRUCTIONS: dict[str, type[_Params]] = {
 
 
 def check_json(value: Any, what: str) -> None:
-    """Raise ``ValueError`` unless ``value`` is a JSON object (str keys, JSON values, finite)."""
+    """Raise ``ValueError`` unless ``value`` is a bounded JSON object bound for the iframe.
+
+    Bounded: at most ``MAX_DEPTH`` deep and ``MAX_JSON_CHARS`` long, integers within
+    JavaScript's safe range (see ``upscope_widget._json``).
+    """
     if not isinstance(value, dict):
-        raise ValueError(f"{what} must be a dict (a JSON object), got {value!r}")
-    try:
-        json.dumps(value, allow_nan=False, default=_not_json)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what} must be JSON (str keys; str, int, float, bool, None, list, "
-                         f"dict values): {err}") from None
-    for key in _all_keys(value):
-        if not isinstance(key, str):
-            raise ValueError(f"{what} must have str keys, got key {key!r}")
-
-
-def _all_keys(value: Any) -> list[Any]:
-    keys: list[Any] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            keys.append(k)
-            keys.extend(_all_keys(v))
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            keys.extend(_all_keys(v))
-    return keys
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"{value!r} ({type(value).__name__}) is not JSON")
+        raise ValueError(f"{what} must be a dict (a JSON object), got {short_repr(value)}")
+    problem = json_problem(value, safe_ints=True)
+    if problem is not None:
+        raise ValueError(f"{what} must be JSON: {problem}")
 
 
 _TYPE_HINTS = {
@@ -431,62 +435,126 @@ def describe_error(err: ValidationError, label: str, fields: list[str] | None = 
         if e["type"] == "missing":
             parts.append(f"{loc} is required")
             continue
-        parts.append(f"{loc}={e['input']!r} is not valid: {msg}")
+        parts.append(f"{loc}={short_repr(e['input'])} is not valid: {msg}")
     return f"{label}: " + "; ".join(parts)
 
 
-def build_instruction(action: str, params: dict[str, Any]) -> dict[str, Any]:
+def build_instruction(
+    action: str, params: dict[str, Any], *, allow_unknown: bool = False
+) -> dict[str, Any]:
     """Validate ``params`` for ``action`` and return the wire message ``{"action": …, …}``.
 
-    Documented actions are checked against their parameter model (snake_case or camelCase keys);
-    unknown actions are passed through, their parameters only checked to be JSON.
-    Raises ``ValueError`` naming the bad value and what is allowed.
+    Documented actions are checked against their parameter model (snake_case or camelCase
+    keys). An action this version does not know is refused unless ``allow_unknown`` is true
+    (then its parameters are only checked to be bounded JSON); a near miss of a documented
+    one (``"setcurrenturl"``, ``"setCurrentUrl "``) is always refused, since it would skip
+    that action's checks. Raises ``ValueError`` naming the bad value and what is allowed.
     """
     if not isinstance(action, str) or not action.strip():
-        raise ValueError(f"action must be a non-empty string, got {action!r}")
+        raise ValueError(f"action must be a non-empty string, got {short_repr(action)}")
     if "action" in params:
         raise ValueError("'action' is the instruction's name; it cannot also be a parameter")
-    model = INSTRUCTIONS.get(action)
+    model = INSTRUCTION_PARAMS.get(action)
     if model is None:
+        meant = _NORMALISED_ACTIONS.get(action.strip().casefold())
+        if meant is not None:
+            raise ValueError(
+                f"action {short_repr(action)} is not an instruction; did you mean {meant!r}? "
+                "(instruction names are exact)"
+            )
+        if not allow_unknown:
+            raise ValueError(
+                f"action {short_repr(action)} is not an instruction this version knows; "
+                f"allowed: {sorted(INSTRUCTION_PARAMS)}, or pass allow_unknown=True to send an "
+                "action the protocol has added since"
+            )
         check_json(params, f"{action} parameters")
         return {"action": action, **params}
     try:
         parsed = model.model_validate(params)
     except ValidationError as err:
         raise ValueError(describe_error(err, action, list(model.model_fields))) from None
-    return {"action": action, **parsed.model_dump(by_alias=True, exclude_unset=True)}
+    message = {"action": action, **parsed.model_dump(by_alias=True, exclude_unset=True)}
+    if action == SEND_CUSTOM_MESSAGE:
+        return message  # its message was checked, size included
+    problem = json_problem(message, safe_ints=True)
+    if problem is not None:  # only a huge string can get here (a URL, a command, a color)
+        raise ValueError(f"{action}: {problem}")
+    return message
+
+
+_NORMALISED_ACTIONS = {name.casefold(): name for name in INSTRUCTION_PARAMS}
 
 
 # --- Inbound parsing ---------------------------------------------------------------------------
 
 
-def parse_state(raw: dict[str, Any]) -> tuple[EmbeddedSessionState, list[str]]:
-    """Parse a snapshot, never failing: return the state and a list of problems found.
+class Problem(NamedTuple):
+    """Something inbound that does not follow the protocol.
 
-    A property of the wrong type becomes ``None`` (and is reported); the rest is applied.
-    An enum value this version does not know is kept and reported.
+    ``field`` names the state property (wire name) it concerns, or is ``None`` for a whole
+    message: a field's problem is reported once until the field's value changes.
     """
-    problems: list[str] = []
+
+    field: str | None
+    text: str
+
+
+def parse_state(
+    raw: dict[str, Any], previous: dict[str, Any] | None = None
+) -> tuple[EmbeddedSessionState, dict[str, Any], list[Problem]]:
+    """Parse a snapshot, never failing: return the state, the raw values used, and problems.
+
+    A property that is too deep or too long, of the wrong type, or out of range keeps its
+    value from ``previous`` (the last raw values applied) and is reported; every other
+    property is applied. An enum value this version does not know is kept and reported.
+    """
+    problems: list[Problem] = []
     data = dict(raw)
+    previous = previous or {}
+
+    def keep_previous(key: str, why: str) -> None:
+        problems.append(Problem(key, f"state.{key}{why}; kept its last value"))
+        if key in previous:
+            data[key] = previous[key]
+        else:
+            data.pop(key, None)
+
+    for key in list(data):
+        wire = STATE_FIELDS.get(key)
+        if wire is not None and wire != key:
+            # pydantic would take the Python name for the property (populate_by_name): the
+            # state would then disagree with its trait, which follows the wire name
+            problems.append(Problem(key, f"state.{key} is not a wire name (the protocol's "
+                                         f"is {wire!r}); ignored"))
+            del data[key]
+            continue
+        problem = json_problem(data[key])
+        if problem is not None:
+            keep_previous(key, f" cannot be used: {problem}")
     for _ in range(len(STATE_FIELDS) + 1):
         try:
-            state = EmbeddedSessionState.model_validate(data)
+            # wire names only, nested ones too: a vendor key that happens to be a field's
+            # Python name (``short_id``) is an unknown key, not that field
+            state = EmbeddedSessionState.model_validate(data, by_alias=True, by_name=False)
             break
         except ValidationError as err:
             bad = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
-            for key in sorted(bad):
-                problems.append(
-                    f"state.{key}={data.get(key)!r} has the wrong type "
-                    f"(expected {_expected(key)}); ignored"
-                )
-                data.pop(key, None)
             if not bad:  # pragma: no cover - defensive: an error with no location
-                state = EmbeddedSessionState()
+                state, data = EmbeddedSessionState(), {}
                 break
-    else:  # pragma: no cover - each round removes at least one key
-        state = EmbeddedSessionState()
-    problems.extend(_enum_problems(state))
-    return state, problems
+            for key in sorted(bad):
+                if key in data and data.get(key) is previous.get(key):
+                    data.pop(key)  # the previous value no longer validates: drop it
+                    continue
+                keep_previous(key, f"={short_repr(data.get(key))} is not {_expected(key)}")
+    else:  # pragma: no cover - each round removes or replaces at least one key
+        state, data = EmbeddedSessionState(), {}
+    # a property that kept its last value was reported as such; its kept value, if unknown,
+    # was reported when it came: reporting it again would report the field on every snapshot
+    reported = {p.field for p in problems}
+    problems.extend(p for p in _enum_problems(state) if p.field not in reported)
+    return state, data, problems
 
 
 _EXPECTED = {
@@ -518,12 +586,15 @@ def _expected(wire_key: str) -> str:
     return _EXPECTED.get(wire_key, "a valid value")
 
 
-def _enum_problems(state: EmbeddedSessionState) -> list[str]:
+def _enum_problems(state: EmbeddedSessionState) -> list[Problem]:
     problems = []
     for wire, known in STATE_ENUMS.items():
         value = getattr(state, WIRE_TO_FIELD[wire])
         if value is not None and value not in known:
-            problems.append(f"state.{wire}={value!r} is not a known value {known}; kept as is")
+            problems.append(
+                Problem(wire, f"state.{wire}={short_repr(value)} is not a known value {known}; "
+                        "kept as is")
+            )
     for wire, prefixes in (
         ("videoAgentState", VIDEO_AGENT_STATES),
         ("videoVisitorState", VIDEO_VISITOR_STATES),
@@ -532,63 +603,87 @@ def _enum_problems(state: EmbeddedSessionState) -> list[str]:
         if value is not None and not any(
             value == p or (p.endswith(":") and value.startswith(p)) for p in prefixes
         ):
-            problems.append(f"state.{wire}={value!r} is not a known value; kept as is")
-    for mode in state.available_modes or []:
-        if mode not in AVAILABLE_MODES:
             problems.append(
-                f"state.availableModes has {mode!r}, not a known mode {AVAILABLE_MODES}; kept"
+                Problem(wire, f"state.{wire}={short_repr(value)} is not a known value; kept as is")
             )
-    if state.data_bounce_speed is not None and not math.isfinite(state.data_bounce_speed):
-        problems.append(f"state.dataBounceSpeed={state.data_bounce_speed!r} is not finite")
+    unknown_modes = [m for m in state.available_modes or [] if m not in AVAILABLE_MODES]
+    if unknown_modes:
+        problems.append(
+            Problem(
+                "availableModes",
+                f"state.availableModes has {short_repr(unknown_modes)}, not known modes "
+                f"{AVAILABLE_MODES}; kept",
+            )
+        )
     return problems
 
 
-def parse_event(raw: Any) -> tuple[AnyEvent | None, list[str]]:
+def parse_event(
+    raw: Any, previous_state: dict[str, Any] | None = None
+) -> tuple[AnyEvent | None, dict[str, Any] | None, list[Problem]]:
     """Parse one inbound message into an event model, never failing.
 
-    Returns ``(event, problems)``; ``event`` is ``None`` when the message cannot be an event at
-    all (not an object, or no string ``type``). An unknown ``type`` becomes an ``UnknownEvent``.
+    Returns ``(event, state_values, problems)``. ``event`` is ``None`` when the message cannot
+    be an event at all (not an object, too deep or too long, no string ``type``); an unknown
+    ``type`` becomes an ``UnknownEvent``. For a snapshot, ``state_values`` are the raw values
+    applied (see :func:`parse_state`, which gets ``previous_state``); else it is ``None``.
     """
     if not isinstance(raw, dict):
-        return None, [f"ignored a message that is not an object: {_short(raw)}"]
+        return None, None, [Problem(None, f"ignored a message that is not an object: "
+                                          f"{short_repr(raw)}")]
     kind = raw.get("type")
     if not isinstance(kind, str):
-        return None, [f"ignored a message without a string 'type': {_short(raw)}"]
+        return None, None, [Problem(None, f"ignored a message without a string 'type': "
+                                          f"{short_repr(raw)}")]
+    rest = {k: v for k, v in raw.items() if k != "type"}
     if kind == STATE_UPDATE:
-        state_raw = raw.get("state")
+        state_raw = rest.pop("state", None)
         if not isinstance(state_raw, dict):
-            return None, [f"ignored {STATE_UPDATE} whose 'state' is not an object: "
-                          f"{_short(state_raw)}"]
-        state, problems = parse_state(state_raw)
-        extra = {k: v for k, v in raw.items() if k not in ("type", "state")}
-        return StateUpdateEvent(state=state, **extra), problems
+            return None, None, [Problem(None, f"ignored {STATE_UPDATE} whose 'state' is not an "
+                                              f"object: {short_repr(state_raw)}")]
+        state, values, problems = parse_state(state_raw, previous_state)
+        event, extra_problems = _event(StateUpdateEvent, {"state": state}, rest, kind)
+        return event, values, problems + extra_problems
+    problem = json_problem(rest)
+    if problem is not None:
+        return None, None, [Problem(None, f"ignored a {short_repr(kind)} event: {problem}")]
     if kind == SESSION_ENDED:
-        reason = raw.get("reason")
+        reason = rest.pop("reason", None)
         problems = []
         if not isinstance(reason, str):
-            problems.append(f"{SESSION_ENDED}.reason={reason!r} is not a string; taken as 'error'")
+            problems.append(Problem(None, f"{SESSION_ENDED}.reason={short_repr(reason)} is not a "
+                                          "string; taken as 'error'"))
             reason = "error"
         elif reason not in SESSION_END_REASONS:
-            problems.append(f"{SESSION_ENDED}.reason={reason!r} is not one of "
-                            f"{SESSION_END_REASONS}; kept")
-        rest = {k: v for k, v in raw.items() if k not in ("type", "reason")}
-        return SessionEndedEvent(reason=reason, **rest), problems
+            problems.append(Problem(None, f"{SESSION_ENDED}.reason={short_repr(reason)} is not "
+                                          f"one of {SESSION_END_REASONS}; kept"))
+        event, extra_problems = _event(SessionEndedEvent, {"reason": reason}, rest, kind)
+        return event, None, problems + extra_problems
     if kind == CUSTOM_MESSAGE:
-        message = raw.get("message")
+        message = rest.pop("message", None)
         if not isinstance(message, dict):
-            return None, [f"ignored {CUSTOM_MESSAGE} whose 'message' is not an object: "
-                          f"{_short(message)}"]
-        rest = {k: v for k, v in raw.items() if k not in ("type", "message")}
-        return CustomMessageEvent(message=message, **rest), []
+            return None, None, [Problem(None, f"ignored {CUSTOM_MESSAGE} whose 'message' is not "
+                                              f"an object: {short_repr(message)}")]
+        event, extra_problems = _event(CustomMessageEvent, {"message": message}, rest, kind)
+        return event, None, extra_problems
     if kind == ERROR:
-        code = raw.get("error")
+        code = rest.pop("error", None)
         if not isinstance(code, str):
-            return None, [f"ignored {ERROR} whose 'error' is not a string: {_short(code)}"]
-        rest = {k: v for k, v in raw.items() if k not in ("type", "error")}
-        return ErrorEvent(error=code, **rest), []
-    return UnknownEvent(**raw), []
+            return None, None, [Problem(None, f"ignored {ERROR} whose 'error' is not a string: "
+                                              f"{short_repr(code)}")]
+        event, extra_problems = _event(ErrorEvent, {"error": code}, rest, kind)
+        return event, None, extra_problems
+    event, extra_problems = _event(UnknownEvent, {"type": kind}, rest, kind)
+    return event, None, extra_problems
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _event(
+    model: type[_Event], fields: dict[str, Any], extra: dict[str, Any], kind: str
+) -> tuple[Any, list[Problem]]:
+    """Build an event, keeping the fields the vendor may add; drop those that clash with ours."""
+    try:
+        return model.model_validate({**extra, **fields}), []
+    except ValidationError:
+        return model.model_validate(fields), [
+            Problem(None, f"{kind}: extra fields {short_repr(sorted(extra))} could not be kept")
+        ]

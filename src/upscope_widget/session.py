@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import math
 import re
+import traceback
 import uuid
 import warnings
 from collections.abc import Callable
@@ -14,27 +17,60 @@ import anywidget
 import pydantic
 import traitlets
 
-from . import _bridge, protocol
+from . import _bridge, _frontends, protocol
 from ._callbacks import Callbacks
 from ._traits import SessionTrait, applying, strict_equal
+from ._traits import update as update_traits
 from ._waiting import Waiters
-from .errors import NoFrontendError, SessionEndedError, SessionError, UpscopeProtocolWarning
+from .errors import (
+    ERROR_DESCRIPTIONS,
+    NoFrontendError,
+    SessionEndedError,
+    SessionErrorInfo,
+    UpscopeProtocolWarning,
+)
 from .log import SessionLog
 from .protocol import AnyEvent, EmbeddedSessionState
 from .urls import check_watch_url, origin_of
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable
+
+    from .agents.effects import EventStream
+    from .agents.mcp import McpServerHandle
+    from .analysis.summary import SessionSummary
     from .rest import UpscopeClient
     from .simulator import SimulatorControl
+    from .simulator.replay import ReplaySession
 
 _STATIC = Path(__file__).parent / "static"
 _LOG = logging.getLogger("upscope_widget")
 _MAX_NOTICES = 20
+_MAX_NOTICE_CHARS = 4000
+#: Fields whose current problem was reported (so that it is not reported again); bounded.
+_MAX_REPORTED = 64
 #: How long an ``await`` waits for a frontend to show up before saying that none will.
 FRONTEND_GRACE = 5.0
 _CSS_LENGTH = re.compile(r"^\d+(\.\d+)?(px|%|em|rem|vh|vw|ch)$")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: What the view says, one sentence each, when no state arrives within ``load_timeout``; the
+#: same text reaches Python as a notice. ``{seconds}`` is filled in.
+LOAD_FAILURE_HELP: tuple[str, ...] = (
+    "Nothing arrived from the session within {seconds} s.",
+    "The watch link may have expired or be wrong: links are short-lived, so make a new one "
+    "(UpscopeSession.for_visitor or the REST API) and set session.url to it.",
+    "The browser or the link's site may refuse to show the page inside a frame: open the link "
+    "in a tab of its own to check, and allow framing for the notebook's address.",
+    "The network may be down, or a proxy or firewall may block the link's host: check the "
+    "connection, then set session.url again to retry.",
+)
+
+
+def _load_failure_text(seconds: float) -> str:
+    return " ".join(LOAD_FAILURE_HELP).format(seconds=f"{seconds:g}")
 
 
 class UpscopeSession(anywidget.AnyWidget):
@@ -50,6 +86,10 @@ class UpscopeSession(anywidget.AnyWidget):
         width: the iframe's width: pixels (int) or a CSS length such as ``"100%"``.
         height: the iframe's height: pixels (int) or a CSS length.
         log_size: how many entries :attr:`log` keeps (0 turns the log off).
+        toolbar: show the agent toolbar above the iframe (tools, call, page, tabs, session);
+            ``session.toolbar = False`` hides it later.
+        load_timeout: seconds to wait for the first state; after that the view (and a notice
+            in Python) says what usually causes it and what to do.
     """
 
     _esm = _STATIC / "widget.js"
@@ -69,6 +109,19 @@ class UpscopeSession(anywidget.AnyWidget):
     _session_id = traitlets.Unicode().tag(sync=True)
     _notices = traitlets.List(traitlets.Dict()).tag(sync=True)
     _simulator_page = traitlets.Unicode("").tag(sync=True)
+    # True for replays: instructions raise, and the toolbar shows but cannot send
+    _read_only = traitlets.Bool(False).tag(sync=True)
+    toolbar = traitlets.Any(
+        True, help="Whether the agent toolbar shows above the iframe (the status line stays)."
+    ).tag(sync=True)
+    load_timeout = traitlets.Any(
+        20.0, help="Seconds to wait for the first state before the view explains what is wrong."
+    ).tag(sync=True)
+    # Text the frontend draws, defined once in Python: the error sentences, the load-failure
+    # help. Read-only: set once here, never from the frontend.
+    _ui_text = traitlets.Dict().tag(sync=True)
+    # marimo only: the frontend echoes a few state properties here so dependent cells re-run
+    _reactive = traitlets.Dict().tag(sync=True)
 
     # --- the session's state, one trait per EmbeddedSessionState property -------------------
     active_connection_id = SessionTrait(help="ID of the visitor connection being viewed.")
@@ -99,7 +152,7 @@ class UpscopeSession(anywidget.AnyWidget):
     visitor_audio_available = SessionTrait(help="Whether audio is available for the visitor.")
 
     state = SessionTrait(help="The latest snapshot as an EmbeddedSessionState, or None.")
-    last_error = SessionTrait(help="The latest SessionError the session reported, or None.")
+    last_error = SessionTrait(help="The latest SessionErrorInfo the session reported, or None.")
     ended_reason = SessionTrait(help="'ended' or 'error' once the session ended, else None.")
     rejected_messages = SessionTrait(
         help="Messages ignored because they came from another window or origin."
@@ -112,6 +165,8 @@ class UpscopeSession(anywidget.AnyWidget):
         width: int | str = "100%",
         height: int | str = 640,
         log_size: int = 10_000,
+        toolbar: bool = True,
+        load_timeout: float = 20.0,
         **kwargs: Any,
     ) -> None:
         if not (_STATIC / "widget.js").is_file():
@@ -126,16 +181,40 @@ class UpscopeSession(anywidget.AnyWidget):
         self._ended = False
         self._simulator: SimulatorControl | None = None
         self._waiters = Waiters()
-        self._log = SessionLog(log_size)
+        self._log = SessionLog(log_size, origin=self._log_origin)
         self._frontend_connected = False
+        self._marimo = _frontends.in_marimo()
         self._owner: object = None  # the frontend that may show the iframe (the latest hello)
+        self._previous_owner: object = None  # the one before, until it says what it posted
+        self._previous_limit = 0  # the last instruction the previous owner could have had
+        # whether the owner's iframe has loaded (until then it can have posted nothing), and
+        # whether the previous owner's had: only then is what it was sent in doubt
+        self._owner_loaded = False
+        self._previous_loaded = False
+        self._reported: dict[str, str] = {}  # field -> its problem, reported once
         self._on_state_change = Callbacks(self._callback_failed)
         self._on_custom_message = Callbacks(self._callback_failed)
         self._on_error = Callbacks(self._callback_failed)
         self._on_session_ended = Callbacks(self._callback_failed)
         self._on_event = Callbacks(self._callback_failed)
+        self._on_instruction = Callbacks(self._callback_failed)
+        self._load_notice: dict[str, str] | None = None
+        kwargs.setdefault(
+            "_ui_text",
+            {
+                "errors": dict(ERROR_DESCRIPTIONS),
+                "unknownError": "The session reported an error this version does not know.",
+                "loadFailure": [*LOAD_FAILURE_HELP, *_frontends.load_failure_hints()],
+            },
+        )
         super().__init__(
-            url=url, width=width, height=height, _session_id=uuid.uuid4().hex, **kwargs
+            url=url,
+            width=width,
+            height=height,
+            toolbar=toolbar,
+            load_timeout=load_timeout,
+            _session_id=uuid.uuid4().hex,
+            **kwargs,
         )
         with applying(self):
             self.rejected_messages = 0
@@ -161,6 +240,27 @@ class UpscopeSession(anywidget.AnyWidget):
             f"{proposal['trait'].name}={value!r} is not allowed: use pixels (a positive int) "
             "or a CSS length such as '100%', '640px', '40rem', '80vh'"
         )
+
+    @traitlets.validate("toolbar")
+    def _validate_toolbar(self, proposal: dict[str, Any]) -> bool:
+        value = proposal["value"]
+        if not isinstance(value, bool):
+            raise ValueError(f"toolbar={value!r} is not allowed: use True or False")
+        return value
+
+    @traitlets.validate("load_timeout")
+    def _validate_load_timeout(self, proposal: dict[str, Any]) -> float:
+        value = proposal["value"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise ValueError(
+                f"load_timeout={value!r} is not allowed: use a number of seconds > 0, e.g. 20"
+            )
+        return float(value)
 
     @traitlets.observe("url")
     def _url_changed(self, change: dict[str, Any]) -> None:
@@ -208,10 +308,59 @@ class UpscopeSession(anywidget.AnyWidget):
         return [message for _, message in self._outbox.pending()]
 
     def __repr__(self) -> str:
+        # One line for terminals and logs. Never the watch link: it is a credential.
         where = self.origin if self.url else "simulator"
+        error = self.last_error.code if self.last_error is not None else None
         return (
             f"<UpscopeSession {where} status={self.session_status!r} "
-            f"connected={self.connected!r} current_url={self.current_url!r}>"
+            f"current_url={self.current_url!r} visitor={_visitor_label(self.visitor) or None!r} "
+            f"connected={self.connected!r} last_error={error!r}>"
+        )
+
+    def _repr_mimebundle_(
+        self, **kwargs: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Return the widget, with a static card and one line for where widgets can't run.
+
+        Frontends that run widgets show the widget; an HTML export without widget state, a
+        notebook viewer or a terminal show the card of the state as it was when displayed.
+        """
+        shown: Any = super()._repr_mimebundle_(**kwargs)
+        if shown is None:  # the widget was closed
+            return None
+        # anywidget answers (data, metadata); keep the metadata where it gave one
+        data, metadata = shown if isinstance(shown, tuple) else (shown, {})
+        bundle = dict(data)
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = self._static_card()
+        return bundle, metadata
+
+    def _static_card(self) -> str:
+        """Return the last known state as self-contained HTML (every value escaped)."""
+        esc = html.escape
+        rows: list[tuple[str, str]] = [
+            ("Status", str(self.session_status or "no state received yet")),
+            ("Page", str(self.current_url or "—")),
+            ("Visitor", _visitor_label(self.visitor) or "—"),
+            ("Connected", {True: "yes", False: "no"}.get(self.connected, "—")),
+        ]
+        if self.last_error is not None:
+            rows.append(("Last error", f"{self.last_error.description} ({self.last_error.code})"))
+        if self.ended_reason is not None:
+            rows.append(("Ended", str(self.ended_reason)))
+        cells = "".join(
+            f'<tr><th style="text-align:left;padding:2px 12px 2px 0;font-weight:600">{esc(k)}'
+            f'</th><td style="padding:2px 0;word-break:break-all">{esc(v)}</td></tr>'
+            for k, v in rows
+        )
+        return (
+            '<div class="upscope-static-card" style="font-family:system-ui,sans-serif;'
+            "font-size:13px;border:1px solid #ccc;border-radius:4px;padding:8px 12px;"
+            'max-width:640px">'
+            '<div style="font-weight:600;margin-bottom:4px">Upscope co-browsing session</div>'
+            f'<table style="border-collapse:collapse">{cells}</table>'
+            '<div style="color:#666;margin-top:6px">A static card of the state when this '
+            "output was made: the live session shows where Jupyter widgets run.</div></div>"
         )
 
     # --- construction helpers -----------------------------------------------------------------
@@ -302,14 +451,65 @@ class UpscopeSession(anywidget.AnyWidget):
         """Whether the session runs on the built-in simulator."""
         return self._simulator is not None
 
+    # --- analysis and replay ------------------------------------------------------------------
+
+    @classmethod
+    def replay(
+        cls,
+        log: SessionLog | str | os.PathLike[str],
+        speed: float = 1.0,
+        **session_options: Any,
+    ) -> ReplaySession:
+        """Play a saved session again on the built-in simulator (no account, no network).
+
+        The recorded states and events reach Python in order (traits, ``on_state_change``,
+        ``on_event``, :attr:`log`) with the recorded timing divided by ``speed`` (0: as fast
+        as possible, still in order), and the simulated page shows the recorded pages, tabs,
+        tool, color and errors. The returned session has ``pause()``, ``play()``,
+        ``seek(seconds)`` and ``position``; instructions raise ``ReplayError``.
+
+        Args:
+            log: a :class:`SessionLog` of one session, or the path of a saved one.
+            speed: 1 as recorded, 2 twice as fast, 0 as fast as possible.
+            **session_options: as for the constructor (``width``, ``height``, ``log_size``).
+        """
+        from .simulator.replay import ReplaySession
+
+        return ReplaySession(log, speed=speed, **session_options)
+
+    def summary(self) -> SessionSummary:
+        """Key figures of the session so far (from :attr:`log`): see ``SessionLog.summary``."""
+        return self._log.summary()
+
+    def _log_origin(self) -> str | None:
+        """Return the origin a saved log's header names (never the watch link)."""
+        if self.url:
+            return origin_of(self.url)
+        return "simulator" if self.simulated else None
+
+    def _read_only_error(self, message: dict[str, Any]) -> Exception:
+        from .simulator.replay import ReplayError
+
+        return ReplayError(f"cannot send {message.get('action')!r}: this session is read-only")
+
+    def _send_control(self, message: dict[str, Any]) -> None:
+        """Post a control message to the page: numbered and kept, but not logged."""
+        seq = self._outbox.add(message)
+        self.send({"kind": _bridge.KIND_INSTRUCTIONS, "items": [[seq, message]]})
+
     # --- instructions -------------------------------------------------------------------------
 
-    def send_instruction(self, action: str, /, **params: Any) -> None:
-        """Send any instruction: documented ones are validated, others passed through as JSON.
+    def send_instruction(
+        self, action: str, /, *, allow_unknown: bool = False, **params: Any
+    ) -> None:
+        """Send an instruction by its wire name, validated like the method for it.
 
         ``session.send_instruction("setMode", mode="draw")`` is ``session.set_mode("draw")``.
+        An action this version does not know raises ``ValueError`` unless ``allow_unknown=True``
+        (then its parameters are only checked to be JSON); a near miss of a known action
+        (``"setcurrenturl"``) is always refused, since it would skip that action's checks.
         """
-        self._instruct(action, params)
+        self._post(protocol.build_instruction(action, params, allow_unknown=allow_unknown))
 
     def end_session(self) -> None:
         """Terminate the session (``endSession``)."""
@@ -392,10 +592,14 @@ class UpscopeSession(anywidget.AnyWidget):
         self._instruct(protocol.EMOJI_CONFETTI, {"emoji": emoji})
 
     def _instruct(self, action: str, params: dict[str, Any]) -> None:
-        self._post(protocol.build_instruction(action, params))
+        message = protocol.build_instruction(action, params)
+        self._post(message)
+        self._on_instruction(action, _params_of(message), "python")
 
     def _post(self, message: dict[str, Any]) -> None:
         """Send an instruction (or a simulator control message): numbered, logged, kept."""
+        if self._read_only:
+            raise self._read_only_error(message)
         if self._ended:
             raise SessionEndedError(
                 f"cannot send {message['action']!r}: the session has ended "
@@ -404,7 +608,7 @@ class UpscopeSession(anywidget.AnyWidget):
             )
         self._log.add("out", str(message["action"]), message)
         seq = self._outbox.add(message)
-        self.send({"kind": _bridge.INSTRUCTIONS, "items": [[seq, message]]})
+        self.send({"kind": _bridge.KIND_INSTRUCTIONS, "items": [[seq, message]]})
 
     # --- callbacks ----------------------------------------------------------------------------
 
@@ -424,13 +628,23 @@ class UpscopeSession(anywidget.AnyWidget):
         return callback
 
     def on_error(self, callback: F, remove: bool = False) -> F:
-        """Call ``callback(error: SessionError)`` for every ``error`` event."""
+        """Call ``callback(error: SessionErrorInfo)`` for every ``error`` event."""
         self._on_error.register(callback, remove)
         return callback
 
     def on_session_ended(self, callback: F, remove: bool = False) -> F:
         """Call ``callback(reason)`` when the session ends (``"ended"`` or ``"error"``)."""
         self._on_session_ended.register(callback, remove)
+        return callback
+
+    def on_instruction(self, callback: F, remove: bool = False) -> F:
+        """Call ``callback(action, params, source)`` for every instruction sent, whoever sent it.
+
+        ``action`` is the wire action (``"setMode"``), ``params`` its wire parameters
+        (``{"mode": "draw"}``) and ``source`` ``"python"`` (a method call) or ``"toolbar"`` (a
+        click in the widget's toolbar, heard after the iframe already got it).
+        """
+        self._on_instruction.register(callback, remove)
         return callback
 
     def on_event(self, callback: F, remove: bool = False) -> F:
@@ -492,21 +706,159 @@ class UpscopeSession(anywidget.AnyWidget):
         describe: Callable[[], str],
     ) -> Any:
         return await self._waiters.wait(
-            check, result, timeout, describe, before_waiting=lambda: self._frontend(timeout)
+            check, result, timeout, describe, before_waiting=self._frontend
         )
 
-    async def _frontend(self, timeout: float | None) -> None:
-        """Return once a frontend shows the session; raise NoFrontendError if none comes."""
-        grace = FRONTEND_GRACE if timeout is None else min(timeout, FRONTEND_GRACE)
+    async def _frontend(self, remaining: float | None) -> None:
+        """Return once a frontend shows the session; else raise NoFrontendError.
+
+        It waits the grace period, or the ``remaining`` time of the await if that is shorter.
+        """
+        if self._frontend_connected:
+            return
+        grace = FRONTEND_GRACE if remaining is None else min(remaining, FRONTEND_GRACE)
         try:
+            if grace <= 0:
+                raise TimeoutError
             await self._waiters.wait(
                 lambda _e: self._frontend_connected, lambda _e: None, grace, lambda: ""
             )
         except TimeoutError:
             raise NoFrontendError(
                 "no frontend shows this session, so nothing can arrive: display it (end a "
-                "cell with `session`) in a notebook open in a browser, then wait again"
+                "cell with `session`) in a notebook open in a browser, then wait again. "
+                + _frontends.frontend_hint()
             ) from None
+
+    # --- agents (upscope_widget.agents: tools for LLMs, awaitable effects, MCP) ---------------
+
+    def tool_specs(
+        self,
+        format: str = "openai",
+        *,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Return the instructions as tool definitions for an LLM.
+
+        Besides the instructions: ``get_session_state`` and ``wait_for_status``. Generated
+        from the same models that validate the methods.
+
+        ``format``: ``"openai"`` (chat completions, strict mode), ``"openai-responses"``,
+        ``"anthropic"``, ``"mcp"`` or ``"json_schema"``. ``include``: the tool names to offer
+        (default: all but ``run_console_command``, which runs code in the visitor's page;
+        ``"all"``: every tool); ``exclude``: names to leave out.
+        """
+        from .agents.tools import tool_specs
+
+        return tool_specs(format, include=include, exclude=exclude)
+
+    async def run_tool_call(
+        self,
+        name: str,
+        arguments: str | dict[str, Any] | None = None,
+        *,
+        wait: bool = False,
+        timeout: float = 10.0,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """Run one tool call from a model; return a JSON-ready answer for it.
+
+        ``arguments`` is the JSON string a model returns, or a dict. The call is validated,
+        then its instruction sent: ``{"ok": True, "sent": <wire instruction>}``; with
+        ``wait=True`` also the ``"state"`` once the effect showed (or a ``"timeout"`` note with
+        the last state). A bad call (unknown or excluded tool, malformed JSON, a bad argument)
+        never raises and sends nothing: ``{"ok": False, "error": "<one sentence>"}``.
+        ``include`` / ``exclude`` choose the tools offered, as in :meth:`tool_specs`.
+        """
+        from .agents.runner import run_tool_call
+
+        return await run_tool_call(
+            self, name, arguments, wait=wait, timeout=timeout, include=include, exclude=exclude
+        )
+
+    async def run_tool_calls(
+        self,
+        calls: Iterable[Any],
+        *,
+        wait: bool = False,
+        timeout: float = 10.0,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run the tool calls a model returned, in order.
+
+        Takes OpenAI chat or Responses calls, Anthropic ``tool_use`` blocks, or
+        ``{"name", "arguments"}``; text blocks are skipped.
+
+        Returns one ``{"call_id", "name", "result"}`` per call, ``result`` as from
+        :meth:`run_tool_call`.
+        """
+        from .agents.runner import run_tool_calls
+
+        return await run_tool_calls(
+            self, calls, wait=wait, timeout=timeout, include=include, exclude=exclude
+        )
+
+    async def perform(
+        self, action: str, /, *, timeout: float = 10.0, **params: Any
+    ) -> EmbeddedSessionState | None:
+        """Send an instruction and wait until the state shows its effect; return the state.
+
+        ``action`` is a method name (``"set_mode"``) or a wire action (``"setMode"``):
+        ``await session.perform("set_mode", mode="draw")`` returns once ``control_tool`` is
+        ``"drawing"``. Effects awaited: tool, color, URL, active tab, audio, mute, video, full
+        tab, the end of the session (see ``upscope_widget.agents.EFFECTS``); instructions
+        without one in the state return at once. Raises ``ValueError`` for a bad instruction
+        (nothing sent) and ``upscope_widget.agents.EffectTimeoutError`` (a ``TimeoutError``
+        with ``.state``, ``.effect`` and ``.errors``) when the effect does not show in time.
+        """
+        from .agents.effects import perform
+
+        return await perform(self, action, params, timeout)
+
+    def events(
+        self, types: str | Iterable[str] | None = None, *, timeout: float | None = None
+    ) -> EventStream:
+        """``async for event in session.events(): ...``: every event as it arrives, in order.
+
+        ``types``: a wire event type or several (e.g. ``"customMessage"``) to keep only those.
+        ``timeout``: seconds to wait for each next event before ``TimeoutError`` (``None``:
+        forever). The stream stops listening when the loop ends; call it where an asyncio loop
+        runs (a notebook cell).
+        """
+        from .agents.effects import EventStream
+
+        return EventStream(self, types, timeout)
+
+    def serve_mcp(
+        self,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        allow_remote: bool = False,
+        token: str | None = None,
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        wait: bool = True,
+        timeout: float = 10.0,
+    ) -> McpServerHandle:
+        """Serve this session's tools over MCP (streamable HTTP) from the running kernel.
+
+        Returns a handle with ``url``, ``token`` and ``stop()``. Clients must send
+        ``Authorization: Bearer <token>``. The server binds ``host`` (loopback by default;
+        anything else needs ``allow_remote=True``) and runs on the kernel's own asyncio loop,
+        so tool calls never race the cell's code. Tool calls wait for their effect
+        (``wait=True``) up to ``timeout`` seconds. Needs the extra:
+        ``pip install 'upscope-widget[agents]'``.
+        """
+        from .agents.mcp import serve_mcp
+
+        return serve_mcp(
+            self, port, host=host, allow_remote=allow_remote, token=token, include=include,
+            exclude=exclude, wait=wait, timeout=timeout,
+        )
 
     # --- inbound ------------------------------------------------------------------------------
 
@@ -516,57 +868,154 @@ class UpscopeSession(anywidget.AnyWidget):
         kind = content.get("kind")
         frontend = content.get("frontend")
         if kind == _bridge.HELLO:
-            # The latest frontend to start (a reload, a second browser tab) or to claim the
-            # session owns it: one iframe, one connection, one stream of snapshots.
-            previous = self._owner
-            if frontend != previous:
-                self._owner = frontend
-                self._decoder.reset()
-            self.send({"kind": _bridge.OWNER, "frontend": frontend, "previous": previous})
-            self._frontend_connected = True
-            self._waiters.notify(None)
-            self._acknowledge(content.get("posted"))
-            pending = self._outbox.pending()
-            if pending:
-                self.send({"kind": _bridge.INSTRUCTIONS, "items": [list(p) for p in pending]})
+            self._hello(frontend, content.get("posted"))
         elif kind == _bridge.BATCH:
-            # What any frontend posted was delivered, even one that has just lost the session;
-            # its events, though, come from an iframe it is dropping.
-            self._acknowledge(content.get("posted"))
-            if frontend != self._owner:
-                if content.get("released"):
-                    # the new owner holds back what it got until it hears what we posted
-                    posted = content.get("posted")
-                    self.send({"kind": _bridge.DELIVERED, "upTo": posted, "by": frontend})
-                return
-            rejected = content.get("rejected")
-            if isinstance(rejected, int) and rejected > 0:
-                with applying(self):
-                    self.rejected_messages = self.rejected_messages + rejected
-            for message, problem in self._decoder.decode(content.get("events")):
-                if problem is not None:
-                    self._protocol_problem(problem)
-                else:
-                    self._receive(message)
+            self._batch(frontend, content)
         elif kind == _bridge.DISMISS:
             self._notices = []
+            self._load_notice = None
+        elif kind == _bridge.LOAD_TIMEOUT and frontend == self._owner:
+            self._load_failed()
 
-    def _acknowledge(self, posted: Any) -> None:
-        if isinstance(posted, int) and not isinstance(posted, bool):
-            self._outbox.ack(posted)
+    def _toolbar_instruction(self, raw: Any) -> None:
+        """Log a click in the toolbar (the iframe has it already) and tell the callbacks."""
+        action = raw.get("action") if isinstance(raw, dict) else None
+        if not isinstance(action, str):
+            self._protocol_problem(f"the toolbar reported something that is not an instruction: "
+                                   f"{raw!r:.120}")
+            return
+        params = {k: v for k, v in raw.items() if k != "action"}
+        try:
+            protocol.build_instruction(action, params)  # camelCase keys are accepted
+        except ValueError as err:
+            # It was posted already; say so rather than hide it.
+            self._protocol_problem(f"the toolbar posted an instruction Python would refuse: {err}")
+        self._log.add("out", action, dict(raw), source="toolbar")
+        self._on_instruction(action, params, "toolbar")
+
+    def _load_failed(self) -> None:
+        if self.state is not None or self._load_notice is not None:
+            return
+        text = _load_failure_text(float(self.load_timeout))
+        notice = {"level": "warning", "text": " ".join([text, *_frontends.load_failure_hints()])}
+        _LOG.warning("%s", notice["text"])
+        self._load_notice = notice
+        self._notices = [*self._notices, notice][-_MAX_NOTICES:]
+
+    def _drop_load_notice(self) -> None:
+        if self._load_notice is not None:
+            self._notices = [n for n in self._notices if n != self._load_notice]
+            self._load_notice = None
+
+    def _hello(self, frontend: Any, posted: Any) -> None:
+        # The latest frontend to start (a reload, a second browser tab) or to claim the
+        # session owns it: one iframe, one connection, one stream of snapshots.
+        self._acknowledge(frontend, posted)
+        if frontend != self._owner:
+            if self._owner is not None:
+                # It may still post what it holds until it hears it lost the session; what it
+                # says it posted (up to the last instruction it could have had) counts.
+                self._previous_owner, self._previous_limit = self._owner, self._outbox.last
+                self._previous_loaded = self._owner_loaded
+            self._owner = frontend
+            self._owner_loaded = False
+            self._decoder.reset()
+        self.send({"kind": _bridge.OWNER, "frontend": frontend, "previous": self._previous_owner})
+        self._frontend_connected = True
+        self._waiters.notify(None)
+        pending = self._outbox.pending()
+        if pending:
+            doubt = (
+                self._previous_limit
+                if self._previous_owner is not None and self._previous_loaded
+                else 0
+            )
+            items = [[seq, message, seq <= doubt] for seq, message in pending]
+            self.send({"kind": _bridge.KIND_INSTRUCTIONS, "items": items})
+
+    def _batch(self, frontend: Any, content: dict[str, Any]) -> None:
+        # What the owner or the previous owner posted was delivered; events, though, count only
+        # from the owner (the other is dropping its iframe).
+        self._acknowledge(frontend, content.get("posted"))
+        released = content.get("released") is True
+        if frontend != self._owner:
+            if released and frontend == self._previous_owner:
+                # the new owner holds back what it got until it hears what we posted
+                upTo = min(_int_or(content.get("posted"), 0), self._previous_limit)
+                self._previous_owner = None
+                self.send({"kind": _bridge.DELIVERED, "upTo": upTo, "by": frontend})
+            return
+        if content.get("loaded") is True:
+            self._owner_loaded = True
+        rejected = content.get("rejected")
+        if type(rejected) is int and rejected > 0:
+            with applying(self):
+                self.rejected_messages = self.rejected_messages + rejected
+        self._skipped(content.get("skipped"))
+        for message, problems in self._decoder.decode(content.get("events")):
+            try:
+                self._report(problems)
+                if isinstance(message, _bridge.ToolbarInstruction):
+                    self._toolbar_instruction(message.message)
+                elif message is not None:
+                    self._receive(message)
+            except Exception:  # never let one message stop the next
+                self._notice("error", "upscope-widget failed to apply a message from the "
+                             f"session (please report this):\n{traceback.format_exc()}")
+        if released:
+            # The page is going away and said what it posted: nothing is in doubt, and the next
+            # page to show the session need not wait for this one.
+            self._owner = None
+            self._previous_owner = None
+
+    def _acknowledge(self, frontend: Any, posted: Any) -> None:
+        """Count ``posted`` only from the owner, or the previous owner for what it had."""
+        if type(posted) is not int or posted <= 0:
+            return
+        if frontend == self._owner:
+            self._outbox.ack(min(posted, self._outbox.last))
+        elif frontend == self._previous_owner and frontend is not None:
+            self._outbox.ack(min(posted, self._previous_limit))
+
+    def _skipped(self, seqs: Any) -> None:
+        """Drop what the new owner skipped (the vanished previous owner may have posted it)."""
+        if not isinstance(seqs, list) or not seqs:
+            return
+        skipped = self._outbox.remove({s for s in seqs if type(s) is int})
+        if skipped:
+            actions = ", ".join(str(m.get("action")) for m in skipped)
+            self._notice(
+                "warning",
+                f"{len(skipped)} instruction(s) were not posted again when this page took the "
+                f"session over ({actions}): the page that had them went away before saying "
+                "whether it had posted them, and posting twice could repeat an action. "
+                "Check the session and send them again if they did not take effect.",
+            )
 
     def _receive(self, raw: Any) -> None:
-        event, problems = protocol.parse_event(raw)
-        for problem in problems:
-            self._protocol_problem(problem)
-        if event is None:
-            return
-        if isinstance(event, protocol.StateUpdateEvent):
-            self._apply_state(event.state, raw["state"])
+        event, values, problems = protocol.parse_event(raw, self._raw_state)
+        if isinstance(event, protocol.StateUpdateEvent) and values is not None:
+            status = event.state.session_status
+            if self._ended and status != "terminated":
+                self._report([protocol.Problem("(ended)", f"ignored snapshots that came after "
+                                               f"the session ended (sessionStatus={status!r})")])
+                return
+            if problems or self._reported:  # else there is nothing to report or forget
+                self._report(problems, fields=values.keys() | raw["state"].keys())
+            self._apply_state(event.state, values)
         else:
+            self._report(problems)
+        if event is None or (isinstance(event, protocol.StateUpdateEvent) and values is None):
+            return
+        if isinstance(event, protocol.SessionEndedEvent) and self.ended_reason is not None:
+            self._report([protocol.Problem(None, f"ignored a second {event.type} "
+                                           f"(reason={event.reason!r}); the session ended "
+                                           f"already (reason={self.ended_reason!r})")])
+            return
+        if not isinstance(event, protocol.StateUpdateEvent):
             self._log.add("in", event.type, raw)
         if isinstance(event, protocol.ErrorEvent):
-            error = SessionError.from_code(event.error)
+            error = SessionErrorInfo.from_code(event.error)
             with applying(self):
                 self.last_error = error
             self._on_error(error)
@@ -586,12 +1035,13 @@ class UpscopeSession(anywidget.AnyWidget):
         new = {k: raw[k] for k in valid if k in raw}
         old = self._raw_state
         # An unchanged property is the very same object from one snapshot to the next (the
-        # decoder keeps it): strict_equal settles it by identity first.
-        changed_wire = {
-            k
-            for k in new.keys() | old.keys()
-            if not strict_equal(old.get(k), new.get(k))
-        }
+        # decoder keeps it): identity settles most of them before strict_equal is called.
+        # A property that is gone counts as None, as before.
+        get = old.get
+        changed_wire = [
+            k for k, v in new.items() if get(k) is not v and not strict_equal(get(k), v)
+        ]
+        changed_wire += [k for k, v in old.items() if v is not None and k not in new]
         self._raw_state = new
         changed = {protocol.WIRE_TO_FIELD.get(k, k) for k in changed_wire}
         self._log.add(
@@ -600,17 +1050,23 @@ class UpscopeSession(anywidget.AnyWidget):
             {k: new[k] for k in changed_wire if k in new},
             frozenset(changed),
         )
-        with applying(self), self.hold_trait_notifications():
-            for name, wire in protocol.STATE_FIELDS.items():
-                if wire in changed_wire:
-                    setattr(self, name, new.get(wire))
-            self.state = state
+        # All in place before the first observer runs, each change announced once, in order;
+        # cheaper than setattr under hold_trait_notifications, which cross-validates again.
+        update_traits(self, [
+            *((name, new.get(wire)) for name, wire in protocol.STATE_FIELDS.items()
+              if wire in changed_wire),
+            ("state", state),
+        ])
         if state.session_status == "terminated":
             self._ended = True
+        self._drop_load_notice()  # it came after all
+        if self._marimo and (echo := _frontends.reactive_echo(self, changed)):
+            self.send(echo)
         if changed:
             self._on_state_change(state, changed)
 
     def _reset_session_state(self) -> None:
+        self._drop_load_notice()
         self._decoder.reset()
         self._raw_state = {}
         self._ended = False
@@ -624,13 +1080,59 @@ class UpscopeSession(anywidget.AnyWidget):
     # --- notices ------------------------------------------------------------------------------
 
     def _notice(self, level: str, text: str) -> None:
+        text = _cap(text)
         (_LOG.error if level == "error" else _LOG.warning)("%s", text)
         self._notices = [*self._notices, {"level": level, "text": text}][-_MAX_NOTICES:]
 
+    def _report(self, problems: list[protocol.Problem], fields: Any = ()) -> None:
+        """Report each problem; a field's only once until its problem changes or goes away.
+
+        ``fields`` are the state properties of a snapshot being applied: those without a
+        problem in it are well again, so their next problem is news.
+        """
+        current = {p.field for p in problems}
+        for field in [f for f in self._reported if f in fields and f not in current]:
+            del self._reported[field]
+        for problem in problems:
+            if problem.field is not None:
+                if self._reported.get(problem.field) == problem.text:
+                    continue
+                self._reported[problem.field] = problem.text
+                while len(self._reported) > _MAX_REPORTED:
+                    del self._reported[next(iter(self._reported))]
+            self._protocol_problem(problem.text)
+
     def _protocol_problem(self, text: str) -> None:
-        warnings.warn(text, UpscopeProtocolWarning, stacklevel=2)
+        text = _cap(text)
+        # warn_explicit without a registry: Python's warnings registry would keep one entry per
+        # distinct text forever; the session reports each problem once by itself.
+        warnings.warn_explicit(text, UpscopeProtocolWarning, __file__, 0, registry=None)
         self._notice("warning", text)
 
     def _callback_failed(self, text: str) -> None:
         self._notice("error", text)
+
+
+def _cap(text: str) -> str:
+    """Notices are synced to the browser whole on every change: keep each one small."""
+    return text if len(text) <= _MAX_NOTICE_CHARS else text[: _MAX_NOTICE_CHARS - 1] + "…"
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if type(value) is int else default
+
+
+def _params_of(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k != "action"}
+
+
+def _visitor_label(visitor: Any) -> str:
+    """Return the visitor's name, else email, else short id (as the toolbar shows them)."""
+    if not isinstance(visitor, dict):
+        return ""
+    for key in ("callName", "email", "shortId"):
+        value = visitor.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 

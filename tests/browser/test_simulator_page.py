@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import pytest
+from playwright.sync_api import expect
 
 from upscope_widget.simulator import (
     DEFAULT_VISITOR,
@@ -297,8 +298,9 @@ def test_startup_sequence_and_full_snapshots(open_sim: Callable[..., Sim]) -> No
 def test_startup_with_authorization_passes_pending_request(open_sim: Callable[..., Sim]) -> None:
     s = open_sim(require_authorization=True, time_scale=0.5)
     s.wait_state(lambda st: st["sessionStatus"] == "pendingRequest", "pendingRequest")
-    assert "Waiting for Grace Hopper" in s.text("#cover-title")
     assert s.state()["visitor"] is None
+    # the page draws on its next frame: wait for the text itself, not for the state
+    expect(s.frame.locator("#cover-title")).to_contain_text("Waiting for Grace Hopper")
     s.ready()
     statuses = [st["sessionStatus"] for st in s.states()]
     assert statuses[:5] == [

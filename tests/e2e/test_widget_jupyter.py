@@ -80,12 +80,13 @@ def test_burst_and_awaiting_cell(lab_server, make_notebook, origins):
     assert nb.kernel.eval("speeds == list(range(1000))") is True
 
     # a cell that awaits the session gets what the iframe sends meanwhile...
-    frame.evaluate("setTimeout(() => postState({sessionStatus: 'terminated'}), 700)")
+    frame.evaluate("setTimeout(() => postState({sessionStatus: 'snapshotReceived'}), 700)")
     out = nb.kernel.execute(
-        "st = await session.wait_for_status('terminated', timeout=30)\nprint(st.session_status)",
+        "st = await session.wait_for_status('snapshotReceived', timeout=30)\n"
+        "print(st.session_status)",
         timeout=60,
     )
-    assert out.strip() == "terminated"
+    assert out.strip() == "snapshotReceived"
     # ...and messages keep flowing after it (the ipykernel 7.4 trap does not bite)
     frame.evaluate("postState({sessionStatus: 'viewerReady', dataBounceSpeed: 5000})")
     nb.wait_for_kernel("speeds[-1]", lambda v: v == 5000, timeout=30)

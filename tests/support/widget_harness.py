@@ -9,6 +9,7 @@ RecordingComm (kernel side) and a Playwright binding (frontend side), pumped exp
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -80,7 +81,7 @@ class WidgetHarness:
         # into what the kernel sent: a frontend gets what was sent after it connected
         self.others: list[tuple[Any, list[int]]] = []
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-        page.expose_binding("__toKernel", lambda _source, content: self.inbox.append(content))
+        page.expose_binding("__toKernel", lambda _source, text: self.inbox.append(json.loads(text)))
         self.open_page()
 
     # --- page lifecycle ------------------------------------------------------------------------
@@ -115,7 +116,7 @@ class WidgetHarness:
         assert self.session is not None and self.comm is not None
         page = self.page.context.new_page()
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-        page.expose_binding("__toKernel", lambda _source, content: self.inbox.append(content))
+        page.expose_binding("__toKernel", lambda _source, text: self.inbox.append(json.loads(text)))
         page.goto(f"{self.host}/host.html")
         page.wait_for_function("window.harnessReady === true")
         cursor = [len(self.comm.sent)]

@@ -71,7 +71,7 @@ INSTRUCTION_CASES = [
      {"action": "setCurrentUrl", "url": "https://shop.example/cart"}),
     (lambda s: s.stop_full_tab(), {"action": "stopFullTab"}),
     (lambda s: s.emoji_confetti("🎉"), {"action": "emojiConfetti", "emoji": "🎉"}),
-    (lambda s: s.send_instruction("futureThing", level=3),
+    (lambda s: s.send_instruction("futureThing", level=3, allow_unknown=True),
      {"action": "futureThing", "level": 3}),
     (lambda s: s.send_instruction("setActiveConnection", connectionId="c9"),
      {"action": "setActiveConnection", "connectionId": "c9"}),

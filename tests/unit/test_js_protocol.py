@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from upscope_widget import _bridge, protocol
+from upscope_widget import _bridge, _json, protocol
 
 TS = (Path(__file__).parents[2] / "js" / "protocol.ts").read_text()
 
@@ -26,6 +26,57 @@ def test_state_keys_drawn_by_the_frontend_exist():
             assert value in protocol.WIRE_TO_FIELD, f"{name}={value!r} is not a state key"
 
 
+def _wire_params() -> set[str]:
+    return {
+        field.alias or name
+        for model in protocol.INSTRUCTION_PARAMS.values()
+        for name, field in model.model_fields.items()
+    }
+
+
+# The toolbar's names: each prefix and where Python defines the values it may take.
+TOOLBAR_NAMES = {
+    "ACTION_": lambda: set(protocol.INSTRUCTION_PARAMS),
+    "PARAM_": _wire_params,
+    "TOOL_": lambda: set(protocol.SET_MODE_VALUES),
+    "CONTROL_": lambda: set(protocol.STATE_ENUMS["controlTool"]),
+    "AUDIO_": lambda: set(protocol.STATE_ENUMS["audioState"]),
+    "MODE_": lambda: set(protocol.STATE_ENUMS["mode"]),
+    "STATUS_": lambda: set(protocol.STATE_ENUMS["sessionStatus"]),
+}
+
+
+def test_toolbar_names_are_pythons():
+    for name, value in ts_constants().items():
+        for prefix, allowed in TOOLBAR_NAMES.items():
+            if name.startswith(prefix):
+                assert value in allowed(), f"js/protocol.ts {name}={value!r} is not Python's"
+
+
+def test_toolbar_actions_are_spelled_like_python_constants():
+    # ACTION_SET_MODE must be protocol.SET_MODE, not just any action
+    for name, value in ts_constants().items():
+        if name.startswith("ACTION_"):
+            assert getattr(protocol, name[len("ACTION_"):]) == value, name
+
+
+def test_event_types_are_pythons():
+    # the frontend counts a forgery only when it is shaped like one of these
+    events = {v for k, v in ts_constants().items() if k.startswith("EVENT_")}
+    assert events | {protocol.STATE_UPDATE} == set(protocol.EVENT_TYPES)
+    assert "EVENT_TYPES: readonly string[] = [\n  STATE_UPDATE," in TS
+
+
+def test_inbound_limits_are_pythons():
+    numbers = dict(re.findall(r"export const (MAX_\w+) = (\d+);", TS))
+    assert numbers == {
+        "MAX_DEPTH": str(_json.MAX_DEPTH),
+        "MAX_JSON_CHARS": str(_json.MAX_JSON_CHARS),
+    }
+
+
 def test_no_unknown_constants():
-    known = set(_bridge.BRIDGE_NAMES) | {k for k in ts_constants() if k.startswith("KEY_")}
+    known = set(_bridge.BRIDGE_NAMES) | {
+        k for k in ts_constants() if k.startswith(("KEY_", "EVENT_", *TOOLBAR_NAMES))
+    }
     assert set(ts_constants()) == known

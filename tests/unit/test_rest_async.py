@@ -215,7 +215,7 @@ def test_429_retry_after_parsed(httpserver):
     [
         ("not json", "not with a JSON object"),
         ('{"ok": true}', "without a 'watch_url'"),
-        ('{"watch_url": "http://app.upscope.io/w"}', "scheme 'http'"),
+        ('{"watch_url": "http://app.upscope.io/w"}', "it is not https:"),
     ],
 )
 def test_unexpected_answers(httpserver, data, needle):

@@ -13,7 +13,7 @@ from upscope_widget import (
     ReadOnlyStateError,
     SessionEndedError,
     SessionEndedEvent,
-    SessionError,
+    SessionErrorInfo,
     StateUpdateEvent,
     UnknownEvent,
     UpscopeProtocolWarning,
@@ -124,8 +124,8 @@ def test_changes_are_type_strict(make_session):
     assert session.state.model_extra == {"vendorFlag": 1}
     with pytest.warns(UpscopeProtocolWarning, match="connected=1"):
         c.from_frontend(batch({"s": {"connected": 1}}))
-    assert session.connected is None
-    assert changed[-1] == {"connected"}
+    assert session.connected is True  # a bad value never replaces the last good one
+    assert changed == [{"vendorFlag"}]  # so nothing changed
 
 
 def test_removed_property_becomes_none(make_session):
@@ -157,7 +157,7 @@ def test_on_state_change_gets_state_and_changed_names(make_session):
 
 def test_error_event(make_session):
     session, c = make_session()
-    errors: list[SessionError] = []
+    errors: list[SessionErrorInfo] = []
     session.on_error(errors.append)
     c.from_frontend(batch({"e": {"type": "error", "error": "remote_control:click_not_allowed"}},
                           {"e": {"type": "error", "error": "future:thing"}}))
@@ -257,7 +257,7 @@ def test_bad_fields_are_reported_and_the_rest_applied(make_session):
                                             color="#123456"))))
     text = " ".join(str(w.message) for w in record)
     assert "connected='yes'" in text and "dataBounceSpeed='fast'" in text
-    assert session.connected is None
+    assert session.connected is None  # no good value yet
     assert session.data_bounce_speed is None
     assert session.color == "#123456"
     assert session.session_status == "viewerReady"
@@ -272,7 +272,7 @@ def test_unknown_enum_value_is_kept_with_a_warning(make_session):
 
 def test_unreadable_item_warns(make_session):
     _session, c = make_session()
-    with pytest.warns(UpscopeProtocolWarning, match="not JSON"):
+    with pytest.warns(UpscopeProtocolWarning, match="not forwarded: a bigint"):
         c.from_frontend(batch({"u": "a bigint"}))
 
 
@@ -282,6 +282,13 @@ def test_rejected_messages_counted(make_session):
     c.from_frontend(batch(rejected=3))
     c.from_frontend(batch(rejected=2))
     assert session.rejected_messages == 5
+
+
+def _nested(depth: int) -> dict:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return {"deep": value}
 
 
 # --- instructions -----------------------------------------------------------------------------
@@ -297,12 +304,12 @@ def test_instruction_wire_form(make_session, call, wire):
 
 
 def test_all_twenty_documented_instructions_have_methods():
-    from upscope_widget.protocol import INSTRUCTIONS
+    from upscope_widget.protocol import INSTRUCTION_PARAMS
     from upscope_widget.protocol import to_camel as camel
 
-    assert len(INSTRUCTIONS) == 20
+    assert len(INSTRUCTION_PARAMS) == 20
     methods = {camel(n) for n in dir(UpscopeSession) if not n.startswith("_")}
-    assert set(INSTRUCTIONS) <= methods
+    assert set(INSTRUCTION_PARAMS) <= methods
 
 
 @pytest.mark.parametrize(
@@ -323,7 +330,21 @@ def test_all_twenty_documented_instructions_have_methods():
         (lambda s: s.send_instruction(""), ["''", "non-empty"]),
         (lambda s: s.send_instruction("x", action="y"), ["'action'"]),
         (lambda s: s.send_instruction("setMode", mode="draw", extra=1), ["extra=1", "mode"]),
-        (lambda s: s.send_instruction("futureThing", blob=object()), ["JSON"]),
+        (lambda s: s.send_instruction("futureThing", blob=object(), allow_unknown=True),
+         ["JSON"]),
+        (lambda s: s.send_instruction("futureThing"), ["'futureThing'", "allow_unknown=True",
+                                                        "'setCurrentUrl'"]),
+        # a near miss would skip the URL check: refused even when the caller allows unknowns
+        (lambda s: s.send_instruction("setcurrenturl", url="javascript:alert(1)"),
+         ["'setcurrenturl'", "did you mean 'setCurrentUrl'"]),
+        (lambda s: s.send_instruction("setCurrentUrl ", url="javascript:alert(1)",
+                                      allow_unknown=True),
+         ["'setCurrentUrl '", "did you mean 'setCurrentUrl'"]),
+        (lambda s: s.send_custom_message(_nested(2000)), ["nested deeper than 64"]),
+        (lambda s: s.send_custom_message({"n": 10**5000}), ["about 5001 digits", "safe"]),
+        (lambda s: s.send_custom_message({"big": "x" * 2_000_000}), ["longer than 1048576"]),
+        (lambda s: s.set_current_url("https://shop.example/" + "a" * 2_000_000),
+         ["the limit is 8192"]),
     ],
 )
 def test_bad_instruction_raises_and_sends_nothing(make_session, call, fragments):
@@ -348,12 +369,13 @@ def test_instructions_queue_until_posted_and_resend_on_hello(make_session):
     c.from_frontend({"kind": "hello", "posted": 0})
     resend = c.customs()[-1]
     assert resend["kind"] == "instructions"
-    assert [seq for seq, _ in resend["items"]] == [1, 2, 3]
+    assert [item[0] for item in resend["items"]] == [1, 2, 3]
+    assert [item[2] for item in resend["items"]] == [False] * 3  # no page had them before
     # it posts the first two; the acknowledgement rides on a batch
     c.from_frontend(batch(posted=2))
     assert [m["action"] for m in session.pending_instructions] == ["emojiConfetti"]
     c.from_frontend({"kind": "hello", "posted": 0})  # another reload: only the rest
-    assert [seq for seq, _ in c.customs()[-1]["items"]] == [3]
+    assert [item[0] for item in c.customs()[-1]["items"]] == [3]
 
 
 def test_setting_url_resets_state_and_drops_undelivered(make_session):
@@ -432,11 +454,13 @@ def test_the_latest_frontend_owns_the_session(make_session):
 def test_a_claiming_frontend_gets_the_undelivered_instructions(make_session):
     session, c = make_session()
     c.from_frontend({"kind": "hello", "posted": 0, "frontend": "tab-1"})
+    c.from_frontend(batch(loaded=True, frontend="tab-1"))  # its iframe is up: it may post
     session.set_mode("draw")
     session.switch_color()
     c.from_frontend({"kind": "hello", "posted": 0, "frontend": "tab-2"})
-    assert c.customs()[-1]["items"] == [[1, {"action": "setMode", "mode": "draw"}],
-                                        [2, {"action": "switchColor"}]]
+    # tab-1 may have posted them: if it never says, tab-2 skips them rather than post twice
+    assert c.customs()[-1]["items"] == [[1, {"action": "setMode", "mode": "draw"}, True],
+                                        [2, {"action": "switchColor"}, True]]
     # the old owner had posted the first one: its release counts, and the new owner is told
     c.from_frontend(batch(posted=1, released=True, frontend="tab-1"))
     assert session.pending_instructions == [{"action": "switchColor"}]

@@ -6,11 +6,21 @@
 
 :class:`UpscopeClient` blocks; :class:`AsyncUpscopeClient` has the same methods as coroutines.
 :func:`watch_url_for_visitor` is the one-call helper ``UpscopeSession.for_visitor`` uses.
-Every error derives from :class:`UpscopeAPIError`; invalid arguments raise ``ValueError``
-before anything is sent. The API key is sent only in the ``X-Api-Key`` header and never shown.
+Every error derives from :class:`UpscopeAPIError`, whatever the service answers; invalid
+arguments raise ``ValueError`` before anything is sent. ``timeout`` bounds each request as a
+whole. At most :data:`MAX_BODY_BYTES` of an answer is read. The API key is sent only in the
+``X-Api-Key`` header and never shown: an echoed key reads ``***`` wherever an answer is kept.
 """
 
-from ._core import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_VERSION
+from ._core import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_VERSION,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_TEXT_CHARS,
+)
 from .async_client import AsyncUpscopeClient
 from .client import UpscopeClient, watch_url_for_visitor
 from .errors import (
@@ -36,6 +46,9 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_VERSION",
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_TEXT_CHARS",
     "PERMISSION_NAMES",
     "APINotEnabledError",
     "AsyncUpscopeClient",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pydantic import ValidationError
 
+from ..urls import check_url
 from ._core import Reply
 from .errors import UnexpectedResponseError
 from .models import Visitor
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _unexpected(reply: Reply, problem: str) -> UnexpectedResponseError:
@@ -34,18 +37,12 @@ def parse_watch_url(reply: Reply) -> str:
     if not isinstance(url, str):
         raise _unexpected(reply, f"its 'watch_url' is a {type(url).__name__}, not a string")
     try:
-        parts = urlsplit(url)
-        scheme, host = parts.scheme.lower(), parts.hostname
-    except ValueError:
-        scheme, host = "", None
-    if scheme != "https" or not host or any(c.isspace() for c in url):
-        shown = f"scheme {scheme!r}" if scheme else "no scheme"
-        raise _unexpected(
-            reply,
-            f"its 'watch_url' is not an absolute https: URL ({shown}); it is refused because "
-            "it would be loaded in an iframe",
-        )
-    return url
+        return check_url(url, "https", what="its 'watch_url'")
+    except ValueError as err:
+        # the one URL policy decides; the link would be loaded in an iframe
+        message = f"{err}; it is refused because it would be loaded in an iframe"
+        raise _unexpected(reply, message) from None
+
 
 
 def _visitor(reply: Reply, data: object, where: str) -> Visitor:

@@ -6,14 +6,18 @@ back to it.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
+import re
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -42,6 +46,39 @@ DEFAULT_BASE_URL = "https://api.upscope.io"
 DEFAULT_VERSION = "v1.3"
 API_KEY_ENV = "UPSCOPE_API_KEY"
 BASE_URL_ENV = "UPSCOPE_API_BASE_URL"
+
+#: The most of an answer the clients read, in bytes (after decompression too): 1 MiB. Reading
+#: stops there, and the call fails (``UnexpectedResponseError`` for a success status).
+MAX_BODY_BYTES = 1024 * 1024
+#: The most characters of a text (non-JSON) answer an error keeps in ``.body``; the rest is
+#: replaced by a note saying how much was left out.
+MAX_TEXT_CHARS = 16 * 1024
+#: JSON nested deeper than this many arrays / objects is not parsed (Upscope's answers are
+#: a few levels deep); the answer is kept as text and the call fails.
+MAX_JSON_DEPTH = 64
+
+# A Retry-After the client uses: at most this many ASCII digits (about 317 years), or an
+# HTTP-date of at most this many ASCII characters. Anything else counts as not given.
+_RETRY_AFTER_DIGITS = 10
+_RETRY_AFTER_CHARS = 64
+# The most characters of the answer quoted in an error message.
+_QUOTED_CHARS = 200
+# Charsets a text answer is decoded with; any other (rot13, base64, unknown...) falls back to
+# UTF-8, because some codecs registered in Python are not text encodings and raise.
+_TEXT_CHARSETS = frozenset(
+    {
+        "ascii",
+        "utf-8",
+        "utf-8-sig",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "utf-32",
+        "utf-32-le",
+        "utf-32-be",
+    }
+)
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
 
 _AUTH_ERRORS: dict[str, tuple[type[AuthenticationError], str]] = {
     "invalid_api_key": (
@@ -109,23 +146,188 @@ def resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     return httpx.Timeout(seconds)
 
 
+def total_seconds(timeout: httpx.Timeout) -> float | None:
+    """Return the deadline of one whole request: the largest of ``timeout``'s limits.
+
+    A number given as ``timeout`` sets every limit of httpx (connect, write, read, pool) and so
+    is the deadline itself. ``None`` (no deadline) only if every limit is ``None``.
+    """
+    limits = [
+        t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None
+    ]
+    return max(limits) if limits else None
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks for (delay-seconds or HTTP-date)."""
+    """Return the seconds a ``Retry-After`` header asks for, or ``None``.
+
+    Only delay-seconds of at most 10 ASCII digits or a valid HTTP-date count; anything else
+    (absurdly long, non-ASCII, negative, fractional, a date out of range) is ``None``, as if
+    the header were missing.
+    """
     if value is None:
         return None
     text = value.strip()
+    if not text or len(text) > _RETRY_AFTER_CHARS or not text.isascii():
+        return None
     if text.isdigit():
-        return float(int(text))
+        return float(int(text)) if len(text) <= _RETRY_AFTER_DIGITS else None
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when is None:  # pragma: no cover - older Pythons returned None
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        now = now or datetime.now(timezone.utc)
+        return max(0.0, (when - now).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None:  # pragma: no cover - older Pythons returned None
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """Return ``repr(text)``, cut to about ``limit`` characters, for an error message."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
+def _decode_text(content: bytes, content_type: str | None) -> str:
+    """Return ``content`` as text: its charset if that is a known text encoding, else UTF-8."""
+    encoding = "utf-8"
+    found = _CHARSET.search(content_type or "")
+    if found:
+        try:
+            name = codecs.lookup(found.group(1)).name
+        except LookupError:
+            name = ""
+        if name in _TEXT_CHARSETS or name.startswith(("iso8859-", "cp", "mac-", "koi8")):
+            encoding = name
+    try:
+        return content.decode(encoding, errors="replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):  # pragma: no cover - guarded above
+        return content.decode("utf-8", errors="replace")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _clean_json(value: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
+    """Return the parsed JSON ``value`` with every string (keys too) redacted; check its depth."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (list, dict)) and depth >= MAX_JSON_DEPTH:
+        raise _TooDeep
+    if isinstance(value, list):
+        return [_clean_json(item, redact, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {redact(k): _clean_json(v, redact, depth + 1) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What was read of an answer: at most ``MAX_BODY_BYTES`` of its (decoded) body.
+
+    ``problem`` says why the body cannot be used (too large, undecodable), ``None`` if it can.
+    """
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    problem: str | None = None
+    cut: bool = False
+
+
+class BodyReader:
+    """Collects the body of one answer chunk by chunk, decompressing it, up to the size cap.
+
+    The clients ask for an uncompressed answer (``Accept-Encoding: identity``) and read the raw
+    bytes, so that the cap holds on the wire and after decompression: a gzip bomb stops at
+    1 MiB instead of filling the memory. ``decoded``: the body was read and decompressed
+    already (by an ``http_client``'s response hook, or a mock transport), so it is only capped.
+    """
+
+    def __init__(self, response: httpx.Response, *, decoded: bool = False) -> None:
+        self._status = response.status_code
+        self._headers = response.headers
+        self._content = bytearray()
+        self._wire = 0
+        self._problem: str | None = None
+        self._cut = False
+        self._inflate: Any = None
+        self.done = False
+        declared = response.headers.get("Content-Length", "").strip()
+        self._declared = (
+            int(declared)
+            if declared.isascii() and declared.isdigit() and len(declared) < 20
+            else None
+        )
+        codings = [
+            c.strip().lower()
+            for c in response.headers.get("Content-Encoding", "").split(",")
+            if c.strip() and c.strip().lower() != "identity" and not decoded
+        ]
+        if codings in (["gzip"], ["x-gzip"]):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif codings == ["deflate"]:
+            self._inflate = _Deflate()
+        elif codings:
+            shown = _shown(", ".join(codings))
+            self._problem = (
+                f"is compressed as {shown}, which this client does not decode (it asks for "
+                "an uncompressed answer)"
+            )
+            self.done = True
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take the next raw chunk; return ``False`` once nothing more should be read."""
+        if self.done:
+            return False
+        self._wire += len(chunk)
+        room = MAX_BODY_BYTES + 1 - len(self._content)
+        if self._inflate is not None:
+            try:
+                data = self._inflate.decompress(chunk, room)
+            except zlib.error as exc:
+                self._problem = f"could not be decoded (Content-Encoding: {exc})"
+                self.done = True
+                return False
+        else:
+            data = chunk[:room]
+        self._content += data
+        if len(self._content) > MAX_BODY_BYTES or self._wire > MAX_BODY_BYTES:
+            del self._content[MAX_BODY_BYTES:]
+            declared = (
+                f"; it announced {self._declared} bytes" if self._declared is not None else ""
+            )
+            self._problem = (
+                f"is larger than 1 MiB ({MAX_BODY_BYTES} bytes), the most this client "
+                f"reads{declared}; the rest was not read"
+            )
+            self._cut = True
+            self.done = True
+        return not self.done
+
+    def answer(self) -> Answer:
+        """Return what was read."""
+        self.done = True
+        return Answer(self._status, self._headers, bytes(self._content), self._problem, self._cut)
+
+
+class _Deflate:
+    """``Content-Encoding: deflate``: zlib-wrapped as the RFC says, or raw as some servers send."""
+
+    def __init__(self) -> None:
+        self._inflate = zlib.decompressobj()
+        self._first = True
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._first:
+            self._first = False
+            try:
+                return self._inflate.decompress(data, max_length)
+            except zlib.error:
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._inflate.decompress(data, max_length)
 
 
 @dataclass(frozen=True)
@@ -153,14 +355,6 @@ class Reply:
     status_code: int
     body: Any
     is_json: bool
-
-
-def _body_of(response: httpx.Response) -> tuple[Any, bool]:
-    content = response.content
-    try:
-        return json.loads(content), True
-    except ValueError:
-        return response.text, False
 
 
 def watch_url_call(
@@ -219,10 +413,15 @@ class Core:
         self.base_url = resolve_base_url(base_url)
         self.version = check.version(version)
         self.timeout = resolve_timeout(timeout)
+        #: The deadline of one request (each attempt), answer included; ``None``: none.
+        self.total_timeout = total_seconds(self.timeout)
         self.max_retries = check.non_negative_int("max_retries", max_retries)
         self.backoff = check.non_negative_float("backoff", backoff)
         self.max_backoff = check.non_negative_float("max_backoff", max_backoff)
         self._api_key = resolve_api_key(api_key)
+        key = self._api_key.get_secret_value()
+        # The key as sent, and as it reads inside a URL (a server echoing a request URL).
+        self._secrets = tuple(dict.fromkeys([key, quote(key, safe="")]))
 
     def describe(self, cls_name: str) -> str:
         """Return the client's ``repr`` (no key)."""
@@ -246,24 +445,88 @@ class Core:
             headers={
                 "X-Api-Key": self._api_key.get_secret_value(),
                 "Accept": "application/json",
+                # Compressed answers could inflate past the size cap before it is checked.
+                "Accept-Encoding": "identity",
             },
             timeout=self.timeout,
         )
 
     def redact(self, text: str) -> str:
         """Return ``text`` with the API key, should it appear, replaced by ``***``."""
-        return text.replace(self._api_key.get_secret_value(), "***")
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def _kept_text(self, text: str, *, cut: bool) -> str:
+        """Return the text kept of a text answer: redacted, at most ``MAX_TEXT_CHARS`` long."""
+        # Redacted before it is cut, so that no cut leaves half a key. The end of a body cut at
+        # MAX_BODY_BYTES (maybe inside a key) is never kept: 1 MiB decodes to far more than
+        # MAX_TEXT_CHARS characters in every charset _decode_text uses.
+        text = self.redact(text)
+        if cut:
+            kept = text[:MAX_TEXT_CHARS]
+            return f"{kept}... [the answer is larger than 1 MiB; the rest was not read]"
+        if len(text) > MAX_TEXT_CHARS:
+            left_out = len(text) - MAX_TEXT_CHARS
+            return f"{text[:MAX_TEXT_CHARS]}... [{left_out} more characters not kept]"
+        return text
+
+    def _body(self, answer: Answer) -> tuple[Any, bool, str | None]:
+        """Return the body to keep (redacted JSON, or capped text), whether JSON, and a problem."""
+        content_type = answer.headers.get("Content-Type")
+        problem = answer.problem
+        if problem is None and answer.content.strip():
+            try:
+                parsed = json.loads(answer.content)
+            except RecursionError:
+                problem = f"is JSON nested more than {MAX_JSON_DEPTH} levels deep"
+            except ValueError:
+                pass
+            else:
+                try:
+                    return _clean_json(parsed, self.redact), True, None
+                except _TooDeep:
+                    problem = f"is JSON nested more than {MAX_JSON_DEPTH} levels deep"
+        text = _decode_text(answer.content, content_type)
+        return self._kept_text(text, cut=answer.cut), False, problem
+
+    def _within(self) -> str:
+        if self.total_timeout is None:
+            return "in time"
+        return f"within {self.total_timeout:g} s"
+
+    def deadline_error(self, call: Call, attempts: int) -> UpscopeTimeoutError:
+        """Return the error for a request that passed its deadline (``timeout``)."""
+        path = self.path(call)
+        tried = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+        if not call.idempotent:
+            tried += (
+                " The request was not repeated (to avoid making a second link); it may or may "
+                "not have taken effect."
+            )
+        return UpscopeTimeoutError(
+            f"Upscope did not answer {call.method} {path} at {self.base_url} {self._within()}, "
+            "the client's timeout, which bounds the whole request, answer included."
+            f"{tried} Try again later, or raise the client's timeout.",
+            request_method=call.method,
+            request_path=path,
+            attempts=attempts,
+        )
 
     def transport_error(self, call: Call, exc: httpx.HTTPError, attempts: int) -> UpscopeAPIError:
         """Return the error for an exception of httpx (which is not kept: it holds the key)."""
         path = self.path(call)
         tried = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
-        reason = self.redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        detail = self.redact(str(exc))  # before it is cut, so that no half key is left
+        if len(detail) > _QUOTED_CHARS:
+            detail = detail[:_QUOTED_CHARS] + "..."
+        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
         where = f"{call.method} {path} at {self.base_url}"
         if isinstance(exc, httpx.TimeoutException):
             return UpscopeTimeoutError(
-                f"Upscope did not answer {where} within the timeout ({reason}){tried}. Try "
-                "again later, or raise the client's timeout.",
+                f"Upscope did not answer {where} {self._within()}, the client's timeout "
+                f"({reason}){tried}. Try again later, or raise the client's timeout.",
                 request_method=call.method,
                 request_path=path,
                 attempts=attempts,
@@ -275,29 +538,49 @@ class Core:
                 request_path=path,
                 attempts=attempts,
             )
+        if isinstance(exc, httpx.RemoteProtocolError):
+            problem = f"Upscope's answer to {where} broke off or broke the HTTP protocol"
+        else:
+            problem = f"Could not reach Upscope for {where}"
         return UpscopeConnectionError(
-            f"Could not reach Upscope for {where} ({reason}){tried}. Check the network, a "
-            "proxy, and base_url; then try again.",
+            f"{problem} ({reason}){tried}. Check the network, a proxy, and base_url; then "
+            "try again.",
             request_method=call.method,
             request_path=path,
             attempts=attempts,
         )
 
-    def outcome(
-        self, call: Call, response: httpx.Response, attempts: int
-    ) -> Reply | UpscopeAPIError:
-        """Return the reply of a 2xx answer, or the error an other answer stands for."""
+    def outcome(self, call: Call, answer: Answer, attempts: int) -> Reply | UpscopeAPIError:
+        """Return the reply of a usable 2xx answer, or the error an other answer stands for.
+
+        Whatever is kept of the answer (the body, the error code, the message) has the key
+        redacted and a bounded size.
+        """
         path = self.path(call)
-        body, is_json = _body_of(response)
-        status = response.status_code
+        body, is_json, problem = self._body(answer)
+        status = answer.status_code
+        tried = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
         if 200 <= status < 300:
-            return Reply(call, path, status, body, is_json)
+            if problem is None:
+                return Reply(call, path, status, body, is_json)
+            return UnexpectedResponseError(
+                self.redact(
+                    f"Upscope answered {call.method} {path} with HTTP {status}, but the answer "
+                    f"{problem}. Check base_url and version; the start of the answer is in "
+                    f"the error's .body.{tried}"
+                ),
+                status_code=status,
+                body=body,
+                request_method=call.method,
+                request_path=path,
+                attempts=attempts,
+            )
         error_code = body.get("error") if isinstance(body, dict) else None
         if not isinstance(error_code, str):
             error_code = None
-        tried = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
-        label = f"HTTP {status}" + (f" {error_code}" if error_code else "")
+        label = f"HTTP {status}" + (f" {_shown(error_code)}" if error_code else "")
         where = f"[{label} on {call.method} {path}]{tried}"
+        note = f" The answer {problem}." if problem else ""
         common: dict[str, Any] = {
             "status_code": status,
             "body": body,
@@ -316,13 +599,13 @@ class Core:
                     "the service's reason.",
                 ),
             )
-            return cls(self.redact(f"{advice} {where}"), **common)
+            return cls(self.redact(f"{advice}{note} {where}"), **common)
         if status == 404 and call.visitor_id is not None:
             return VisitorNotFoundError(
                 self.redact(
-                    f"Upscope has no visitor with id {call.visitor_id!r}. Check the visitor's "
-                    "short id (find_visitors() can look it up); if every call answers 404, "
-                    f"check base_url and version. {where}"
+                    f"Upscope has no visitor with id {_shown(call.visitor_id, 80)}. Check the "
+                    "visitor's short id (find_visitors() can look it up); if every call "
+                    f"answers 404, check base_url and version.{note} {where}"
                 ),
                 visitor_id=call.visitor_id,
                 **common,
@@ -331,15 +614,15 @@ class Core:
             return PlanLimitError(
                 self.redact(
                     "The Upscope plan's limits are exceeded. Upgrade the plan or wait for the "
-                    f"limit to reset; contact Upscope if unsure. {where}"
+                    f"limit to reset; contact Upscope if unsure.{note} {where}"
                 ),
                 **common,
             )
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             wait = f"in {retry_after:g} s" if retry_after is not None else "later"
             return RateLimitedError(
-                self.redact(f"Too many requests to Upscope; try again {wait}. {where}"),
+                self.redact(f"Too many requests to Upscope; try again {wait}.{note} {where}"),
                 retry_after=retry_after,
                 **common,
             )
@@ -362,8 +645,8 @@ class Core:
         snippet = ""
         if error_code is None and body not in ("", None):
             text = body if isinstance(body, str) else json.dumps(body)
-            snippet = f" Answer: {text[:200]!r}."
-        return UpscopeHTTPError(self.redact(f"{advice}{snippet} {where}"), **common)
+            snippet = f" Answer: {text[:_QUOTED_CHARS]!r}."
+        return UpscopeHTTPError(self.redact(f"{advice}{note}{snippet} {where}"), **common)
 
     def retry_delay(self, call: Call, error: UpscopeAPIError) -> float | None:
         """Return the seconds to wait before sending ``call`` again, ``None`` not to retry.

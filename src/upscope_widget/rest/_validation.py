@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
+from ..urls import check_url
 from .models import PERMISSION_NAMES, Naked, Permissions
 
 _ALLOWED_PERMISSIONS = ", ".join(PERMISSION_NAMES)
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _short(value: object, limit: int = 80) -> str:
@@ -45,17 +45,8 @@ def naked_value(value: object) -> Naked:
 
 
 def https_url(name: str, value: object) -> str:
-    """Return ``value`` if it is an absolute ``https:`` URL, else raise ValueError."""
-    if isinstance(value, str) and not any(c.isspace() or ord(c) < 32 for c in value):
-        try:
-            parts = urlsplit(value)
-            host = parts.hostname
-        except ValueError:
-            host = None
-        else:
-            if parts.scheme.lower() == "https" and host:
-                return value
-    raise ValueError(f"{name} must be an absolute https: URL, got {_short(value)}")
+    """Return ``value`` if it is an absolute ``https:`` URL (the one URL policy), else raise."""
+    return check_url(value, "https", what=name)
 
 
 def permissions_json(value: object) -> dict[str, bool]:
@@ -148,29 +139,17 @@ def agent_pair(agent: object) -> tuple[str, str]:
 
 
 def base_url(value: object) -> str:
-    """Return the base URL without a trailing slash; ``http:`` only for loopback hosts."""
-    problem = "must be an absolute https: URL such as 'https://api.upscope.io'"
-    if isinstance(value, str) and not any(c.isspace() or ord(c) < 32 for c in value):
-        try:
-            parts = urlsplit(value)
-            host = parts.hostname
-            _ = parts.port  # raises ValueError for a port that is not a number
-        except ValueError:
-            parts, host = None, None
-        if parts is not None and host:
-            scheme = parts.scheme.lower()
-            if parts.username is not None or parts.password is not None:
-                problem = "must not contain a user name or password"
-            elif parts.query or parts.fragment:
-                problem = "must not contain a query string or fragment"
-            elif scheme == "https" or (scheme == "http" and host in _LOOPBACK_HOSTS):
-                return value.rstrip("/")
-            elif scheme == "http":
-                problem = (
-                    "must be https: (http: is allowed only for localhost, 127.0.0.1 and [::1], "
-                    "so that the API key never crosses a network in clear text)"
-                )
-    raise ValueError(f"base_url {problem}; got {_short(value)}")
+    """Return the base URL without a trailing slash; ``http:`` only for loopback hosts.
+
+    The one URL policy applies (the watch-link rules: the API key never crosses a network in
+    clear text), and a base URL has no query string or fragment.
+    """
+    text = check_url(value, "watch", what="base_url")
+    if "?" in text or "#" in text:
+        raise ValueError(
+            f"base_url must not contain a query string or fragment; got {_short(value)}"
+        )
+    return text.rstrip("/")
 
 
 def version(value: object) -> str:

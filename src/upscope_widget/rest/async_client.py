@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import cast
 
+import anyio
 import httpx
 from pydantic import SecretStr
 
@@ -23,7 +26,8 @@ class AsyncUpscopeClient(_core.ClientBase):
         api_key: The REST API key; defaults to ``UPSCOPE_API_KEY`` (see :class:`UpscopeClient`).
         base_url: Defaults to ``UPSCOPE_API_BASE_URL`` if set, else ``https://api.upscope.io``.
         version: The API version path segment.
-        timeout: Seconds to wait for the service (or an :class:`httpx.Timeout`), per request.
+        timeout: The most seconds one request may take, answer included (see
+            :class:`UpscopeClient`); on expiry the request is cancelled.
         max_retries: How many times a failed GET is sent again; POSTs are never retried.
         backoff: The wait before the first retry, in seconds; it doubles on each retry.
         max_backoff: The longest single wait, in seconds (also caps a 429's ``Retry-After``).
@@ -146,7 +150,35 @@ class AsyncUpscopeClient(_core.ClientBase):
     async def _send_once(self, call: _core.Call, attempts: int) -> _core.Reply | UpscopeAPIError:
         request = self._core.build_request(self._http, call)
         try:
-            response = await self._http.send(request, follow_redirects=False)
+            # httpx's timeouts bound each read; this bounds the whole exchange.
+            with anyio.fail_after(self._core.total_timeout):
+                result = await self._exchange(request)
+        except TimeoutError:
+            return self._core.deadline_error(call, attempts)
+        if isinstance(result, httpx.HTTPError):
+            return self._core.transport_error(call, result, attempts)
+        return self._core.outcome(call, result, attempts)
+
+    async def _exchange(self, request: httpx.Request) -> _core.Answer | httpx.HTTPError:
+        """Send ``request`` and read at most ``MAX_BODY_BYTES`` of the answer."""
+        try:
+            response = await self._http.send(request, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
-            return self._core.transport_error(call, exc, attempts)
-        return self._core.outcome(call, response, attempts)
+            return exc
+        try:
+            if response.is_stream_consumed:  # read already: by a response hook, a mock
+                reader = _core.BodyReader(response, decoded=True)
+                reader.feed(response.content)
+                return reader.answer()
+            reader = _core.BodyReader(response)
+            if not reader.done:
+                chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+                async with contextlib.aclosing(chunks):
+                    async for chunk in chunks:
+                        if not reader.feed(chunk):
+                            break
+            return reader.answer()
+        except httpx.HTTPError as exc:
+            return exc
+        finally:
+            await response.aclose()

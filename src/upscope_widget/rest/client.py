@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import socket
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from pydantic import SecretStr
@@ -29,7 +33,10 @@ class UpscopeClient(_core.ClientBase):
             ``https://api.upscope.io``. Must be ``https:``; ``http:`` is accepted only for
             localhost / 127.0.0.1 / [::1] (tests, local proxies).
         version: The API version path segment.
-        timeout: Seconds to wait for the service (or an :class:`httpx.Timeout`), per request.
+        timeout: The most seconds one request may take, from connecting to the last byte of
+            the answer (each retry of a GET gets the same again). An :class:`httpx.Timeout`
+            sets httpx's limits per phase as given, and the largest of them bounds the whole
+            request; ``httpx.Timeout(None)`` removes every limit.
         max_retries: How many times a failed GET is sent again (on timeouts, connection
             errors, 429 and 5xx). POSTs are never retried. ``0`` disables retries.
         backoff: The wait before the first retry, in seconds; it doubles on each retry.
@@ -42,8 +49,11 @@ class UpscopeClient(_core.ClientBase):
             together with ``http_client``).
 
     Use it as a context manager, or call :meth:`close` when done. Every error raised derives
-    from :class:`UpscopeAPIError`, except ``ValueError`` for invalid arguments (raised before
-    anything is sent).
+    from :class:`UpscopeAPIError`, whatever the service answers, except ``ValueError`` for
+    invalid arguments (raised before anything is sent). When ``timeout`` is set (it is by
+    default), each request runs in a short-lived worker thread, so that the call returns at
+    its deadline even while the service is still sending; ``http_client`` event hooks run in
+    that thread.
 
     """
 
@@ -187,11 +197,142 @@ class UpscopeClient(_core.ClientBase):
 
     def _send_once(self, call: _core.Call, attempts: int) -> _core.Reply | UpscopeAPIError:
         request = self._core.build_request(self._http, call)
+        limit = self._core.total_timeout
+        if limit is None:
+            result = self._exchange(request, None)
+        else:
+            within = self._exchange_within(request, limit)
+            if within is None:
+                return self._core.deadline_error(call, attempts)
+            result = within
+        if isinstance(result, httpx.HTTPError):
+            return self._core.transport_error(call, result, attempts)
+        return self._core.outcome(call, result, attempts)
+
+    def _exchange_within(
+        self, request: httpx.Request, limit: float
+    ) -> _core.Answer | httpx.HTTPError | None:
+        """Run the exchange in a worker thread; ``None`` if it did not end within ``limit`` s.
+
+        httpx's timeouts bound each read, not the whole request: a server sending a byte now
+        and then would hold the call for as long as it likes. So the caller waits at most
+        ``limit`` seconds, then the watchdog shuts the connection down, which ends the worker's
+        read at once.
+        """
+        watchdog = _Watchdog()
+        request.extensions["trace"] = watchdog.trace
+        done = threading.Event()
+        box: list[object] = []
+        context = contextvars.copy_context()
+
+        def work() -> None:
+            try:
+                box.append(context.run(self._exchange, request, watchdog))
+            except BaseException as exc:  # handed to the caller, raised there
+                box.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="upscope-rest-request", daemon=True).start()
         try:
-            response = self._http.send(request, follow_redirects=False)
+            in_time = done.wait(limit)
+        except BaseException:  # KeyboardInterrupt while waiting: end the request too
+            watchdog.expire()
+            raise
+        if not in_time and watchdog.expire():
+            return None
+        done.wait()
+        result = box[0]
+        if isinstance(result, BaseException) and not isinstance(result, httpx.HTTPError):
+            raise result
+        return cast("_core.Answer | httpx.HTTPError", result)
+
+    def _exchange(
+        self, request: httpx.Request, watchdog: _Watchdog | None
+    ) -> _core.Answer | httpx.HTTPError:
+        """Send ``request`` and read at most ``MAX_BODY_BYTES`` of the answer."""
+        try:
+            response = self._http.send(request, stream=True, follow_redirects=False)
+        except BaseException as exc:
+            if watchdog is not None:
+                watchdog.finish()
+            if isinstance(exc, httpx.HTTPError):
+                return exc
+            raise
+        try:
+            if watchdog is not None:
+                watchdog.watch(response.extensions.get("network_stream"))
+            if response.is_stream_consumed:  # read already: by a response hook, a mock
+                reader = _core.BodyReader(response, decoded=True)
+                reader.feed(response.content)
+                return reader.answer()
+            reader = _core.BodyReader(response)
+            if not reader.done:
+                chunks = cast(Generator[bytes, None, None], response.iter_raw())
+                with contextlib.closing(chunks):
+                    for chunk in chunks:
+                        if not reader.feed(chunk) or (watchdog is not None and watchdog.expired):
+                            break
+            return reader.answer()
         except httpx.HTTPError as exc:
-            return self._core.transport_error(call, exc, attempts)
-        return self._core.outcome(call, response, attempts)
+            return exc
+        finally:
+            if watchdog is not None:
+                watchdog.finish()
+            response.close()
+
+
+class _Watchdog:
+    """Ends one request at its deadline by shutting down the connection it reads from.
+
+    The connection is found through httpcore's ``trace`` extension when it is made, and
+    through the answer's ``network_stream`` when an open one was reused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: list[object] = []
+        self._finished = False
+        self.expired = False
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """Note each connection made for the request (httpcore's ``trace`` extension)."""
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: object) -> None:
+        """Note a network stream of the request; shut it at once if the deadline passed."""
+        if stream is None:
+            return
+        with self._lock:
+            self._streams.append(stream)
+            if self.expired:
+                _shut(stream)
+
+    def finish(self) -> None:
+        """Mark the request done: from now on its connection may go back to the pool."""
+        with self._lock:
+            self._finished = True
+
+    def expire(self) -> bool:
+        """End the request unless it is done; return whether it was ended."""
+        with self._lock:
+            if self._finished:
+                return False
+            self.expired = True
+            for stream in self._streams:
+                _shut(stream)
+            return True
+
+
+def _shut(stream: object) -> None:
+    get_extra_info = getattr(stream, "get_extra_info", None)
+    sock = get_extra_info("socket") if callable(get_extra_info) else None
+    if isinstance(sock, socket.socket):
+        # socket.socket's own shutdown, not SSLSocket's: that one would drop the TLS object
+        # under the reading thread's feet. A shutdown wakes a blocked read; close() would not.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def watch_url_for_visitor(

@@ -1,9 +1,11 @@
 """The exceptions raised by the Upscope REST client.
 
 Every exception derives from :class:`UpscopeAPIError` and keeps what is known about the failed
-call: ``status_code`` (``None`` when no HTTP answer arrived), ``body`` (the service's answer as
-it came: parsed JSON when it was JSON, else text), ``request_method`` and ``request_path`` (the
-URL path without the query string). None of them ever holds the API key.
+call: ``status_code`` (``None`` when no HTTP answer arrived), ``body`` (the service's answer:
+parsed JSON when it was JSON, else text), ``request_method`` and ``request_path`` (the URL path
+without the query string). None of them ever holds the API key: wherever the service's answer
+is kept, an echoed key reads ``***``. None of them is unbounded either: at most
+``MAX_BODY_BYTES`` of an answer is read, and at most ``MAX_TEXT_CHARS`` of a text answer kept.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ class UpscopeAPIError(Exception):
     Attributes:
         status_code: The HTTP status of the service's answer, ``None`` if there was none
             (timeout, connection error, missing key).
-        body: The service's answer unchanged: parsed JSON if it was JSON, else the text.
+        body: The service's answer: parsed JSON if it was JSON, else the text (cut after
+            ``MAX_TEXT_CHARS`` characters, with a note saying so). The API key, if the
+            service echoed it, reads ``***`` (in JSON strings and keys too).
         request_method: ``"GET"`` or ``"POST"``, ``None`` if no request was made.
         request_path: The URL path of the request (no host, no query string, no key).
         attempts: How many times the request was sent (more than 1 only for retried GETs).
@@ -78,7 +82,8 @@ class UpscopeHTTPError(UpscopeAPIError):
     the more specific classes below derive from it.
 
     Attributes:
-        error_code: The ``"error"`` string of the service's JSON answer, if there was one.
+        error_code: The ``"error"`` string of the service's JSON answer, if there was one
+            (an echoed API key in it reads ``***``).
 
     """
 
@@ -160,16 +165,25 @@ class RateLimitedError(UpscopeHTTPError):
 
 
 class UpscopeTimeoutError(UpscopeAPIError):
-    """The service did not answer within the client's ``timeout``."""
+    """The service did not answer within the client's ``timeout``.
+
+    The timeout bounds each request as a whole, from connecting to the last byte of the
+    answer, so a service that sends its answer a byte at a time cannot hold a call longer.
+    """
 
 
 class UpscopeConnectionError(UpscopeAPIError):
-    """The service could not be reached (refused connection, DNS failure, dropped connection)."""
+    """The service could not be reached, or its answer broke off or broke HTTP.
+
+    For example: a refused connection, a DNS failure, a dropped connection, a malformed status
+    line, or response headers beyond httpx's size limit.
+    """
 
 
 class UnexpectedResponseError(UpscopeAPIError):
     """A success status, but the answer is not the documented JSON.
 
-    For example: not JSON, no ``watch_url``, a value of the wrong type, or a ``watch_url`` that is
-    not an ``https:`` URL.
+    For example: not JSON, no ``watch_url``, a value of the wrong type, a ``watch_url`` that is
+    not an ``https:`` URL, an answer larger than ``MAX_BODY_BYTES``, JSON nested deeper than
+    ``MAX_JSON_DEPTH``, or an answer compressed in a way the client did not ask for.
     """

@@ -13,13 +13,15 @@ import secrets
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
-from urllib.parse import urlsplit
+
+from .. import urls
 
 __all__ = [
     "CONTROL_ACTIONS",
     "CONTROL_PREFIX",
     "END_REASONS",
     "MAX_LATENCY_MS",
+    "REPLAY_ACTIONS",
     "SimulatorControl",
     "check_json_object",
     "check_url",
@@ -41,6 +43,15 @@ CONTROL_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 """Python method name -> wire ``action`` of its control message (page.html must match)."""
+
+REPLAY_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "play": "upscope-sim:replayPlay",  # {"from": seconds}: play on (from at least there)
+        "pause": "upscope-sim:replayPause",
+        "seek": "upscope-sim:replaySeek",  # {"to": seconds}: post the state at that time
+    }
+)
+"""``ReplaySession`` method name -> ``action`` of its control message (page.html must match)."""
 
 END_REASONS: Final = ("ended", "error")
 """Reasons :meth:`SimulatorControl.end` accepts (the ``sessionEnded`` event's reasons)."""
@@ -110,27 +121,8 @@ def _copy_json(value: object, path: str, active: set[int], depth: int) -> Any:
 
 
 def check_url(url: object, name: str = "url") -> str:
-    """Return ``url`` if it is an absolute ``http:``/``https:`` URL, else raise ``ValueError``."""
-    problem = None
-    if not isinstance(url, str):
-        problem = f"got {_show(url)} of type {type(url).__name__}"
-    elif not url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        problem = f"got {_show(url)}, which is empty or contains whitespace/control characters"
-    else:
-        try:
-            parts = urlsplit(url)
-            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            ok = False
-        if not ok:
-            problem = f"got {_show(url)}"
-    if problem is not None:
-        raise ValueError(
-            f"{name} must be an absolute http: or https: URL "
-            f"(like 'https://shop.example/cart'); {problem}"
-        )
-    assert isinstance(url, str)
-    return url
+    """Return ``url`` if it is an absolute ``http:``/``https:`` page URL (the one URL policy)."""
+    return urls.check_url(url, "page", what=name)
 
 
 def _check_text(value: object, name: str, limit: int = 200) -> str:

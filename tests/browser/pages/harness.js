@@ -26,10 +26,13 @@ class FakeModel {
   }
   emit(name, ...args) { for (const h of [...(this.handlers.get(name) || [])]) h(...args); }
   send(content) {
-    const copy = JSON.parse(JSON.stringify(content));
-    if (this.record) { this.record.push(copy); return; }
+    // As JSON text, like the real comm: Playwright's own serialisation would drop keys such
+    // as "__proto__" that JSON carries.
+    const text = JSON.stringify(content);
+    if (this.record) { this.record.push(JSON.parse(text)); return; }
+    if (this.key !== undefined) { window.__toKernelFor(this.key, text); return; }
     window.__sentToKernel += 1;
-    window.__toKernel(copy);
+    window.__toKernel(text);
   }
 }
 
@@ -81,6 +84,19 @@ const harness = {
     widget.render({ model: proxy(model), el });
     this.other = model;
   },
+  /** A second widget from its own copy of the module, as anywidget loads one per model. */
+  async mountOtherCopy(state) {
+    harness.copies = (harness.copies || 0) + 1;
+    const copy = (await import(`/static/widget.js?copy=${harness.copies}`)).default;
+    const model = new FakeModel(state);
+    model.record = [];
+    const dispose = copy.initialize({ model: proxy(model) });
+    const el = document.createElement("div");
+    el.className = "other-view";
+    document.getElementById("views").append(el);
+    const cleanup = copy.render({ model: proxy(model), el });
+    this.otherCopy = { model, dispose, cleanup, el };
+  },
   update(state) {
     for (const [k, v] of Object.entries(state)) {
       this.model.state[k] = v;
@@ -88,6 +104,39 @@ const harness = {
     }
   },
   frameIn(i) { return this.views[i].el.querySelector("iframe"); },
+
+  // Several widgets on one page, each with Python behind it (tests/browser/test_grid.py):
+  // models by key; what each sends goes to window.__toKernelFor(key, content).
+  keyed: {},
+  keyedViews: [],
+  mountKeyed(key, state) {
+    const model = new FakeModel(state);
+    model.key = key;
+    model.dispose = widget.initialize({ model: proxy(model) });
+    this.keyed[key] = model;
+  },
+  addViewOf(key) {
+    const el = document.createElement("div");
+    el.className = "view";
+    el.dataset.key = key;
+    document.getElementById("views").append(el);
+    const cleanup = widget.render({ model: proxy(this.keyed[key]), el });
+    this.keyedViews.push({ el, cleanup });
+    return this.keyedViews.length - 1;
+  },
+  removeKeyedView(i) {
+    const v = this.keyedViews[i];
+    v.cleanup?.();
+    v.el.remove();
+  },
+  fromKernelTo(key, content) { this.keyed[key].emit("msg:custom", content, []); },
+  updateOf(key, state) {
+    const model = this.keyed[key];
+    for (const [k, v] of Object.entries(state)) {
+      model.state[k] = v;
+      model.emit(`change:${k}`, model, v);
+    }
+  },
 };
 window.__sentToKernel = 0;
 window.harness = harness;
