@@ -1,14 +1,38 @@
-"""The session log: every instruction sent and every event received, in order, for analysis."""
+"""The session log: every instruction sent and every event received, in order, for analysis.
+
+Saving, loading and concatenating live in :mod:`upscope_widget.analysis.store`, the summary and
+the plot in :mod:`upscope_widget.analysis.summary` / :mod:`~upscope_widget.analysis.plot`, and
+replays in :mod:`upscope_widget.simulator.replay`; they are imported only when used, so that
+``import upscope_widget`` stays fast and pandas / matplotlib stay optional.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .analysis.summary import SessionSummary
+    from .simulator.replay import ReplayedState
 
 Direction = Literal["in", "out"]
+Source = Literal["python", "toolbar"]
+
+#: Who can send an instruction: code in the kernel, or the widget's toolbar.
+SOURCES: tuple[str, ...] = ("python", "toolbar")
+
+#: The extra that pandas and matplotlib come with.
+ANALYSIS_EXTRA = "pip install 'upscope-widget[analysis]'"
+
+
+def missing_extra(what: str, module: str) -> ImportError:
+    """Return the ImportError for an analysis feature whose optional dependency is missing."""
+    return ImportError(f"{what} needs {module}, which comes with the 'analysis' extra: "
+                       f"{ANALYSIS_EXTRA}")
 
 
 @dataclass(frozen=True)
@@ -17,7 +41,13 @@ class LogEntry:
 
     ``direction`` is ``"out"`` for an instruction (``kind`` is its ``action``) and ``"in"`` for
     an event (``kind`` is its ``type``). ``data`` is the wire message; for a state update it
-    holds only the properties that changed (wire names), and ``changed`` their snake_case names.
+    holds only the properties that changed (wire names), and ``changed`` their snake_case names
+    (a property that disappeared is in ``changed`` but not in ``data``).
+
+    ``source`` says who sent an instruction (``"python"`` or ``"toolbar"``); it is ``None`` for
+    events. ``session`` names the session an entry came from in a log that spans several
+    (:meth:`SessionLog.concat`), else ``None``. ``extra`` keeps the fields of a saved entry that
+    this version does not know, so that they survive a load and a save.
     """
 
     time: float
@@ -25,36 +55,108 @@ class LogEntry:
     kind: str
     data: dict[str, Any]
     changed: frozenset[str] = field(default_factory=frozenset)
+    source: str | None = None
+    session: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         """Return the entry as a flat dict (one row of a table)."""
-        return {
+        record = {
             "time": self.time,
             "direction": self.direction,
             "kind": self.kind,
             "changed": sorted(self.changed),
             "data": self.data,
+            "source": self.source,
         }
+        if self.session is not None:
+            record["session"] = self.session
+        return record
 
 
 class SessionLog:
     """A bounded, ordered record of a session's traffic (the oldest entries drop first).
 
     ``len(log)``, iteration and indexing work as on a list; :meth:`to_records` gives plain
-    dicts and :meth:`to_dataframe` a pandas DataFrame (pandas is optional).
+    dicts and :meth:`to_dataframe` a pandas DataFrame (pandas is optional). A log outlives its
+    session: :meth:`save` writes it as JSON Lines and :meth:`load` reads it back, for
+    :meth:`summary`, :meth:`plot` and replays (``UpscopeSession.replay(log)``).
+
+    Args:
+        maxlen: how many entries to keep (0 turns the log off).
+        origin: the session's origin (never the watch link), or a callable returning it; it
+            goes into a saved file's header.
     """
 
-    def __init__(self, maxlen: int = 10_000) -> None:
+    def __init__(
+        self,
+        maxlen: int = 10_000,
+        *,
+        origin: str | Callable[[], str | None] | None = None,
+    ) -> None:
         if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 0:
             raise ValueError(f"log_size must be an int >= 0 (0 turns the log off), got {maxlen!r}")
         self._entries: deque[LogEntry] = deque(maxlen=maxlen)
+        self._origin = origin
         self.dropped = 0
         """How many old entries were dropped to stay within :attr:`maxlen`."""
+        self.started: float = time.time()
+        """When the session (or the log) started, in seconds since the epoch."""
+        self.name: str | None = None
+        """A label for the log: the file's name without extension once loaded, else ``None``."""
+        self.header_extra: dict[str, Any] = {}
+        """Header fields of a loaded file that this version does not know (kept when saved)."""
+
+    @classmethod
+    def from_entries(
+        cls,
+        entries: Iterable[LogEntry],
+        *,
+        origin: str | None = None,
+        started: float | None = None,
+        name: str | None = None,
+        dropped: int = 0,
+    ) -> SessionLog:
+        """Make a log holding ``entries`` (all of them: it keeps at least 10,000).
+
+        ``started`` defaults to the first entry's time. Useful for hand-made logs in tests.
+        """
+        items = list(entries)
+        for item in items:
+            if not isinstance(item, LogEntry):
+                raise ValueError(f"entries must be LogEntry objects, got {item!r}")
+        log = cls(max(10_000, len(items)), origin=origin)
+        log._entries.extend(items)
+        log.dropped = dropped
+        if started is not None:
+            log.started = started
+        elif items:
+            log.started = items[0].time
+        log.name = name
+        return log
 
     @property
     def maxlen(self) -> int:
         """The most entries kept."""
         return self._entries.maxlen or 0
+
+    @property
+    def origin(self) -> str | None:
+        """The session's origin (``"simulator"`` for the built-in simulator), or ``None``."""
+        return self._origin() if callable(self._origin) else self._origin
+
+    @origin.setter
+    def origin(self, value: str | None) -> None:
+        self._origin = value
+
+    @property
+    def sessions(self) -> list[str]:
+        """The names of the sessions a concatenated log spans, in order (else ``[]``)."""
+        seen: dict[str, None] = {}
+        for entry in self._entries:
+            if entry.session is not None:
+                seen.setdefault(entry.session, None)
+        return list(seen)
 
     def add(
         self,
@@ -62,13 +164,26 @@ class SessionLog:
         kind: str,
         data: dict[str, Any],
         changed: frozenset[str] = frozenset(),
+        source: str | None = None,
     ) -> None:
-        """Append an entry stamped with the current time."""
+        """Append an entry stamped with the current time.
+
+        ``source`` says who sent an instruction: ``"python"`` (the default for ``"out"``) or
+        ``"toolbar"``; events (``"in"``) have none.
+        """
+        if direction == "out":
+            if source is None:
+                source = "python"
+            elif source not in SOURCES:
+                raise ValueError(f"source={source!r} is not allowed; use one of {SOURCES}")
+        elif source is not None:
+            raise ValueError(f"source={source!r} is only for instructions (direction 'out'); "
+                             "events have source None")
         if not self.maxlen:
             return
         if len(self._entries) == self.maxlen:
             self.dropped += 1
-        self._entries.append(LogEntry(time.time(), direction, kind, data, changed))
+        self._entries.append(LogEntry(time.time(), direction, kind, data, changed, source))
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -85,22 +200,91 @@ class SessionLog:
             if (kind is None or e.kind == kind) and (direction is None or e.direction == direction)
         ]
 
+    def session(self, name: str) -> SessionLog:
+        """Return the entries of one session of a concatenated log, as a log of their own."""
+        from .analysis.store import select_session
+
+        return select_session(self, name)
+
     def to_records(self) -> list[dict[str, Any]]:
         """Return every entry as a flat dict, oldest first."""
         return [e.to_record() for e in self._entries]
 
     def to_dataframe(self) -> Any:
-        """Return every entry as a pandas DataFrame (``time`` as datetimes); needs pandas."""
+        """Return every entry as a pandas DataFrame (``time`` as datetimes); needs pandas.
+
+        Columns: ``time``, ``direction``, ``kind``, ``changed``, ``data``, ``source``, and
+        ``session`` when the log spans several sessions (:meth:`concat`).
+        """
         try:
             import pandas as pd
         except ImportError:
-            raise ImportError(
-                "SessionLog.to_dataframe() needs pandas: pip install pandas"
-            ) from None
-        columns = ["time", "direction", "kind", "changed", "data"]
+            raise missing_extra("SessionLog.to_dataframe()", "pandas") from None
+        columns = ["time", "direction", "kind", "changed", "data", "source"]
+        if any(e.session is not None for e in self._entries):
+            columns.append("session")
         frame = pd.DataFrame(self.to_records(), columns=columns)
         frame["time"] = pd.to_datetime(frame["time"], unit="s")
         return frame
+
+    # --- keeping, summarizing, replaying ------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the log to ``path`` as JSON Lines: a header line, then one entry per line.
+
+        The header holds the format version, the package version, the session's origin (never
+        the watch link) and its start time. :meth:`load` reads the file back.
+        """
+        from .analysis.store import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, *paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> SessionLog:
+        """Read a log saved with :meth:`save`; several files give one log (see :meth:`concat`).
+
+        Raises ``ValueError`` naming the file and the line if a file is not a session log or
+        was cut short; nothing is half-loaded.
+        """
+        from .analysis.store import load
+
+        return load(paths)
+
+    @classmethod
+    def concat(cls, logs: Iterable[SessionLog]) -> SessionLog:
+        """Join several logs into one table; each entry's ``session`` names its log.
+
+        A log's name is its :attr:`name` (a loaded file's name), else ``"session<N>"``.
+        """
+        from .analysis.store import concat
+
+        return concat(logs)
+
+    def summary(self) -> SessionSummary:
+        """Return the key figures of the session: duration, statuses, latency, errors, pages."""
+        from .analysis.summary import summarize
+
+        return summarize(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Draw latency over time, with status changes and instructions marked (matplotlib).
+
+        Returns the matplotlib ``Figure``; draws into ``ax`` if one is given.
+        """
+        from .analysis.plot import plot
+
+        return plot(self, ax=ax)
+
+    def replay_states(self) -> Iterator[ReplayedState]:
+        """Yield the session's states in order, rebuilt from the log (no browser needed).
+
+        Each item is a :class:`~upscope_widget.simulator.replay.ReplayedState`: ``offset``
+        (seconds since the first entry), ``time``, the full ``state`` and the ``changed``
+        names, exactly as ``on_state_change`` saw them.
+        """
+        from .simulator.replay import replay_states
+
+        return replay_states(self)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -112,4 +296,6 @@ class SessionLog:
         return self._entries[index]
 
     def __repr__(self) -> str:
-        return f"<SessionLog {len(self)} entries (max {self.maxlen}, {self.dropped} dropped)>"
+        where = f" {self.name!r}" if self.name else ""
+        return (f"<SessionLog{where} {len(self)} entries (max {self.maxlen}, "
+                f"{self.dropped} dropped)>")

@@ -53,5 +53,6 @@ def test_to_dataframe_without_pandas_says_how_to_get_it(make_session, monkeypatc
 
     session, _ = make_session()
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
-    with pytest.raises(ImportError, match="pip install pandas"):
+    with pytest.raises(ImportError,
+                       match=r"'analysis' extra: pip install 'upscope-widget\[analysis\]'"):
         session.log.to_dataframe()

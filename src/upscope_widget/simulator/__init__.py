@@ -5,13 +5,14 @@ Upscope's embedded agent view (events, state snapshots, answers to the 20 instru
 ``SimulatorControl`` scripts the simulated visitor and service from Python.
 """
 
-from ._control import CONTROL_ACTIONS, CONTROL_PREFIX, SimulatorControl
+from ._control import CONTROL_ACTIONS, CONTROL_PREFIX, REPLAY_ACTIONS, SimulatorControl
 from ._page import DEFAULT_VISITOR, SimulatorOptions, build_page
 
 __all__ = [
     "CONTROL_ACTIONS",
     "CONTROL_PREFIX",
     "DEFAULT_VISITOR",
+    "REPLAY_ACTIONS",
     "SimulatorControl",
     "SimulatorOptions",
     "build_page",

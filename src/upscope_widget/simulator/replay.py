@@ -1,0 +1,368 @@
+"""Replays: a saved session played again, through the simulator page or in plain Python.
+
+``UpscopeSession.replay(log, speed)`` returns a :class:`ReplaySession`: a session on the
+simulator page in *replay mode*. The page is given the recorded timeline when it is built and
+owns the clock that plays it (a browser timer keeps running whatever the kernel is doing); it
+posts each recorded event to the notebook on cue, so that replayed states enter Python through
+the same path as live ones (iframe ``postMessage`` → the widget's gate → the kernel). Python
+steers the page with three control messages (play, pause, seek) and keeps a model of the
+page's clock, :class:`ReplayClock`, for :attr:`ReplaySession.position`.
+
+``log.replay_states()`` needs no browser: it rebuilds the states from the log in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from .. import protocol
+from .._traits import applying
+from ..errors import UpscopeProtocolWarning
+from ..log import LogEntry, SessionLog
+from ..session import UpscopeSession
+from ._control import CONTROL_PREFIX, REPLAY_ACTIONS, SimulatorControl
+from ._page import SimulatorOptions, build_page
+
+__all__ = [
+    "MAX_SPEED",
+    "ReplayClock",
+    "ReplayError",
+    "ReplaySession",
+    "ReplayedState",
+    "Timeline",
+    "build_timeline",
+    "replay_states",
+]
+
+MAX_SPEED = 1000.0
+"""The fastest replay speed accepted (besides 0, which means as fast as possible)."""
+
+
+class ReplayError(RuntimeError):
+    """Raised when something tries to drive a replay: a replay only plays what was recorded."""
+
+
+class ReplayedState(NamedTuple):
+    """One state of a replayed session, as ``on_state_change`` saw it when it was recorded."""
+
+    offset: float
+    """Seconds since the log's first entry."""
+    time: float
+    """When the state arrived, in seconds since the epoch."""
+    state: protocol.EmbeddedSessionState
+    """The full snapshot."""
+    changed: frozenset[str]
+    """The snake_case names of the properties that changed."""
+
+
+def _wire_name(name: str) -> str:
+    # ``changed`` holds documented properties by snake_case name, unknown ones by wire name
+    return protocol.STATE_FIELDS.get(name, name)
+
+
+def _states(log: SessionLog) -> Iterator[tuple[LogEntry, dict[str, Any]]]:
+    """Each state entry with the full wire state it leaves behind (accumulated)."""
+    state: dict[str, Any] = {}
+    session: str | None = None
+    for entry in log:
+        if entry.session != session:
+            session, state = entry.session, {}
+        if entry.direction != "in" or entry.kind != protocol.STATE_UPDATE:
+            continue
+        state = {**state, **entry.data}
+        for name in entry.changed:
+            wire = _wire_name(name)
+            if wire not in entry.data:
+                state.pop(wire, None)
+        yield entry, state
+
+
+def replay_states(log: SessionLog) -> Iterator[ReplayedState]:
+    """Yield the states of ``log`` in order: the ones ``on_state_change`` saw (something changed).
+
+    Properties of the wrong type are reported as :class:`UpscopeProtocolWarning` and left
+    out, as they were when the session was live.
+    """
+    entries = list(log)
+    start = entries[0].time if entries else 0.0
+    for entry, state in _states(log):
+        if not entry.changed:
+            continue
+        parsed, _values, problems = protocol.parse_state(state)
+        for problem in problems:
+            warnings.warn(problem.text, UpscopeProtocolWarning, stacklevel=2)
+        yield ReplayedState(entry.time - start, entry.time, parsed, entry.changed)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A log turned into what the replay page plays.
+
+    ``items`` are, in order: ``[offset, "s", changed_data, removed_wire_keys]`` for a state
+    update, ``[offset, "e", message]`` for any other event (posted as recorded) and
+    ``[offset, "i", message, source]`` for an instruction (shown on the page, never posted).
+    Offsets are seconds since the first entry, never decreasing.
+    """
+
+    items: list[list[Any]]
+    duration: float
+    first_event: float | None
+
+    def page_data(self, speed: float) -> dict[str, Any]:
+        """Return the ``replay`` object of the page's options."""
+        return {"timeline": self.items, "speed": speed, "duration": self.duration}
+
+
+def build_timeline(log: SessionLog) -> Timeline:
+    """Turn ``log`` (one session) into a :class:`Timeline`."""
+    entries = list(log)
+    start = entries[0].time if entries else 0.0
+    items: list[list[Any]] = []
+    first_event: float | None = None
+    last = 0.0
+    for entry in entries:
+        # a wall clock can step back: keep the recorded order, never a negative wait
+        offset = last = max(last, round(entry.time - start, 6))
+        if entry.direction == "out":
+            if not entry.kind.startswith(CONTROL_PREFIX):
+                items.append([offset, "i", entry.data, entry.source])
+            continue
+        if first_event is None:
+            first_event = offset
+        if entry.kind == protocol.STATE_UPDATE:
+            removed = sorted(_wire_name(n) for n in entry.changed
+                             if _wire_name(n) not in entry.data)
+            items.append([offset, "s", entry.data, removed])
+        else:
+            message = entry.data if "type" in entry.data else {"type": entry.kind, **entry.data}
+            items.append([offset, "e", message])
+    return Timeline(items, last, first_event)
+
+
+class ReplayClock:
+    """The kernel's model of the replay page's clock: where in the recording it is.
+
+    It starts when the first replayed event reaches Python (:meth:`arrived`), then runs at
+    ``speed`` recorded seconds per second of ``clock()`` until :meth:`pause`, and stops at the
+    recording's end. It is never behind an event that has arrived (:meth:`arrived` tells it
+    where that event was recorded): what reached Python has been played. ``speed=0`` means as
+    fast as possible: once running, it is at the end.
+
+    Args:
+        duration: the recording's length in seconds.
+        speed: recorded seconds per real second (0: as fast as possible).
+        clock: the time source in seconds (``time.monotonic``; tests pass a fake one).
+    """
+
+    def __init__(self, duration: float, speed: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.duration = duration
+        self.speed = speed
+        self._clock = clock
+        self._base = 0.0
+        self._anchor = 0.0
+        self._started = False
+        self._playing = True
+        self._floor = 0.0
+
+    @property
+    def started(self) -> bool:
+        """Whether the first replayed event has reached Python."""
+        return self._started
+
+    @property
+    def playing(self) -> bool:
+        """Whether the replay is playing (not paused)."""
+        return self._playing
+
+    @property
+    def position(self) -> float:
+        """Seconds into the recording."""
+        if not (self._started and self._playing):
+            model = self._base
+        elif self.speed == 0:
+            model = self.duration
+        else:
+            model = self._base + (self._clock() - self._anchor) * self.speed
+        return min(self.duration, max(model, self._floor))
+
+    def arrived(self, at: float | None = None) -> None:
+        """Note that a replayed event has reached Python (recorded at ``at``, if known).
+
+        The first one starts the clock; ``at`` keeps the position from lagging behind it.
+        """
+        if at is not None:
+            self._floor = max(self._floor, min(at, self.duration))
+        if not self._started:
+            self._started = True
+            self._base = max(self._base, self._floor)  # the page was there when it posted it
+            self._anchor = self._clock()
+
+    def pause(self) -> None:
+        """Stop the clock where it is."""
+        self._base = self.position
+        self._playing = False
+
+    def play(self) -> None:
+        """Run the clock again from where it stopped."""
+        if self._playing:
+            return
+        self._playing = True
+        self._anchor = self._clock()
+
+    def seek(self, seconds: float) -> None:
+        """Jump to ``seconds`` into the recording (keeps playing or paused)."""
+        self._base = self._floor = seconds
+        self._anchor = self._clock()
+
+
+def _check_speed(speed: Any) -> float:
+    if (isinstance(speed, bool) or not isinstance(speed, (int, float))
+            or not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED):
+        raise ValueError(f"speed={speed!r} is not allowed: use a number from 0 to {MAX_SPEED:g} "
+                         "(1: as recorded, 2: twice as fast, 0: as fast as possible)")
+    return float(speed)
+
+
+class ReplaySession(UpscopeSession):
+    """A saved session played again on the simulator page (see ``UpscopeSession.replay``).
+
+    The recorded states and events reach Python in order, with the recorded timing divided by
+    ``speed``, through the same path as a live session's: traits, ``on_state_change``,
+    ``on_event`` and :attr:`log` see them as they saw the original. The page shows the recorded
+    pages, tabs, tool, color and errors. Instructions raise :class:`ReplayError`.
+
+    Args:
+        log: the recording: a :class:`SessionLog` of one session, or a path to a saved one.
+        speed: 1 plays as recorded, 2 twice as fast, 0 as fast as possible (still in order).
+        clock: the time source for :attr:`position` (tests pass a fake one).
+        **session_options: as for ``UpscopeSession`` (``width``, ``height``, ``log_size``:
+            by default as many entries as the recording has, and at least 10,000).
+    """
+
+    def __init__(
+        self,
+        log: SessionLog | str | os.PathLike[str],
+        *,
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        **session_options: Any,
+    ) -> None:
+        speed = _check_speed(speed)
+        if isinstance(log, (str, os.PathLike)):
+            log = SessionLog.load(log)
+        if not isinstance(log, SessionLog):
+            raise ValueError(f"log must be a SessionLog or the path of a saved one, got {log!r}")
+        if len(log.sessions) > 1:
+            raise ValueError(f"this log spans {len(log.sessions)} sessions {log.sessions}; "
+                             "replay one at a time: UpscopeSession.replay(log.session(name))")
+        timeline = build_timeline(log)
+        # the replay's own log keeps everything the recording holds
+        session_options.setdefault("log_size", max(10_000, len(log)))
+        page = build_page(SimulatorOptions(), replay=timeline.page_data(speed))
+        super().__init__("", _simulator_page=page, _read_only=True, **session_options)
+        self.log.origin = log.origin
+        # its scripting handle exists, and refuses like the instructions do
+        self._simulator = SimulatorControl(post=self._post)
+        self._recording = log
+        self._timeline = timeline
+        self._clock = ReplayClock(timeline.duration, speed, clock)
+        # Events reach Python in order, none lost: the n-th one to arrive is the n-th of the
+        # timeline, until a seek makes the page post a state of its own choosing.
+        self._arrivals: list[float] | None = [it[0] for it in timeline.items if it[1] != "i"]
+        self._heard = 0
+        self.on_event(self._arrived)
+
+    def _arrived(self, _event: Any) -> None:
+        at = None
+        if self._arrivals is not None and self._heard < len(self._arrivals):
+            at = self._arrivals[self._heard]
+        self._heard += 1
+        self._clock.arrived(at)
+
+    @property
+    def recording(self) -> SessionLog:
+        """The log being replayed."""
+        return self._recording
+
+    @property
+    def speed(self) -> float:
+        """Recorded seconds played per second (0: as fast as possible)."""
+        return self._clock.speed
+
+    @property
+    def duration(self) -> float:
+        """The recording's length in seconds (first entry to last)."""
+        return self._timeline.duration
+
+    @property
+    def position(self) -> float:
+        """Seconds into the recording, by the kernel's clock.
+
+        It starts when the first replayed event reaches Python (the page plays once it is
+        shown) and follows :meth:`pause`, :meth:`play` and :meth:`seek`; the page's own clock
+        is within one message's latency of it.
+        """
+        return self._clock.position
+
+    @property
+    def playing(self) -> bool:
+        """Whether the replay is playing (not paused); see also :attr:`finished`."""
+        return self._clock.playing
+
+    @property
+    def finished(self) -> bool:
+        """Whether the replay has played to the end of the recording."""
+        return self._clock.started and self._clock.position >= self.duration
+
+    def pause(self) -> None:
+        """Pause the replay where it is."""
+        self._clock.pause()
+        self._send_control({"action": REPLAY_ACTIONS["pause"]})
+
+    def play(self) -> None:
+        """Play on from where the replay was paused (or sought to).
+
+        At the end of the recording there is nothing more to play: ``seek(0)`` starts again.
+        """
+        self._clock.play()
+        self._send_control({"action": REPLAY_ACTIONS["play"], "from": self._clock.position})
+
+    def seek(self, seconds: float) -> None:
+        """Jump to the state at ``seconds`` into the recording (0 to :attr:`duration`).
+
+        The page posts that state (as a state update, so Python's traits follow); the events
+        in between are skipped. Playing or paused stays as it was.
+        """
+        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                or not math.isfinite(seconds) or not 0 <= seconds <= self.duration):
+            raise ValueError(f"seconds={seconds!r} is not allowed: use a number from 0 to "
+                             f"{self.duration:g} (the recording's length)")
+        self._clock.seek(float(seconds))
+        self._arrivals = None  # events still in flight from before the seek: stop counting
+        if self.ended:
+            # Back before the end: the session is live again (the page posts the end anew if
+            # it lies before ``seconds``).
+            self._ended = False
+            with applying(self):
+                self.ended_reason = None
+        self._send_control({"action": REPLAY_ACTIONS["seek"], "to": float(seconds)})
+
+    def _read_only_error(self, message: dict[str, Any]) -> Exception:
+        return ReplayError(
+            f"cannot send {message.get('action')!r}: this session is a replay of a saved log, "
+            "and a replay cannot be driven. Use pause(), play() and seek(seconds), or open a "
+            "live session (UpscopeSession(url) or UpscopeSession.simulate())."
+        )
+
+    def __repr__(self) -> str:
+        name = f" {self._recording.name!r}" if self._recording.name else ""
+        return (f"<ReplaySession{name} {self.position:.1f}/{self.duration:.1f} s "
+                f"speed={self.speed:g} status={self.session_status!r} "
+                f"current_url={self.current_url!r}>")
