@@ -1,0 +1,232 @@
+"""Run a model's tool calls on a session, safely: a bad call is an answer, never an exception.
+
+Whatever the model sends (an unknown tool, one that was left out, malformed JSON, a bad
+argument) comes back as ``{"ok": false, "error": "<one sentence>"}`` and nothing is sent, so
+the model can read the sentence and correct itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from .. import protocol
+from .._waiting import check_timeout
+from ..errors import NoFrontendError, SessionEndedError
+from .effects import EffectTimeoutError, perform
+from .tools import (
+    GET_SESSION_STATE,
+    OPT_IN_TOOLS,
+    TOOLS,
+    WAIT_FOR_STATUS,
+    ToolDef,
+    json_object_fields,
+    select_tools,
+)
+
+if TYPE_CHECKING:
+    from ..session import UpscopeSession
+
+# Content blocks a model returns beside its tool calls (Anthropic, the Responses API).
+_NOT_CALLS = frozenset({"text", "thinking", "redacted_thinking", "reasoning", "message"})
+
+
+def state_json(session: UpscopeSession) -> dict[str, Any] | None:
+    """Return the current state as snake_case JSON (``None`` before the first snapshot)."""
+    state = session.state
+    return None if state is None else state.model_dump(mode="json")
+
+
+def session_json(session: UpscopeSession) -> dict[str, Any]:
+    """Return what ``get_session_state`` answers: the state plus the session's own facts."""
+    error = session.last_error
+    return {
+        "ok": True,
+        "state": state_json(session),
+        "ended": session.ended,
+        "ended_reason": session.ended_reason,
+        "last_error": None if error is None else {
+            "code": error.code, "category": error.category, "description": error.description
+        },
+    }
+
+
+def _failure(text: str, **extra: Any) -> dict[str, Any]:
+    return {"ok": False, "error": text, **extra}
+
+
+def _example(tool: ToolDef) -> str:
+    return json.dumps(dict(tool.example), ensure_ascii=False)
+
+
+def parse_arguments(tool: ToolDef, arguments: Any) -> dict[str, Any] | str:
+    """Return the call's arguments as a dict, or a sentence saying what is wrong with them."""
+    if arguments is None or arguments == "":
+        arguments = {}
+    elif isinstance(arguments, (str, bytes, bytearray)):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError as err:
+            return (f"the arguments for {tool.name} are not valid JSON ({err}); send a JSON "
+                    f"object such as {_example(tool)}")
+    if not isinstance(arguments, Mapping):
+        return (f"the arguments for {tool.name} must be a JSON object such as "
+                f"{_example(tool)}, got {json.dumps(arguments, default=repr)[:200]}")
+    args = dict(arguments)
+    for name in json_object_fields(tool):
+        value = args.get(name)
+        if isinstance(value, str):
+            # strict-mode schemas carry free-form objects as JSON strings
+            try:
+                args[name] = json.loads(value)
+            except ValueError as err:
+                return (f"{name} must be a JSON object (or a string holding one); "
+                        f"{value[:80]!r} is not JSON ({err})")
+    optional = {n for n, f in tool.model.model_fields.items() if not f.is_required()}
+    # strict-mode schemas make optional parameters nullable: null means "not given"
+    return {k: v for k, v in args.items() if not (v is None and k in optional)}
+
+
+async def run_tool_call(
+    session: UpscopeSession,
+    name: Any,
+    arguments: Any = None,
+    *,
+    wait: bool = False,
+    timeout: float = 10.0,
+    include: str | Iterable[str] | None = None,
+    exclude: str | Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Validate one tool call, run it, and return a JSON-ready answer for the model."""
+    check_timeout(timeout)
+    offered = {tool.name: tool for tool in select_tools(include, exclude)}
+    tool = offered.get(name) if isinstance(name, str) else None
+    if tool is None:
+        return _failure(_unknown_tool(name, offered))
+    args = parse_arguments(tool, arguments)
+    if isinstance(args, str):
+        return _failure(args)
+    try:
+        params = tool.model.model_validate(args)
+    except ValidationError as err:
+        return _failure(protocol.describe_error(err, tool.name, list(tool.model.model_fields)))
+    values = params.model_dump(exclude_unset=True)
+
+    if tool.name == GET_SESSION_STATE:
+        return session_json(session)
+    if tool.name == WAIT_FOR_STATUS:
+        return await _wait_for_status(session, values, timeout)
+    assert tool.action is not None
+    try:
+        sent = protocol.build_instruction(tool.action, values)
+    except ValueError as err:  # pragma: no cover - the model above already validated
+        return _failure(str(err))
+    ended_before = session.ended
+    try:
+        if not wait:
+            session.send_instruction(tool.action, **values)
+            return {"ok": True, "sent": sent}
+        await perform(session, tool.action, values, timeout)
+    except SessionEndedError as err:
+        if ended_before:  # refused: nothing was sent
+            return _failure(str(err), state=state_json(session))
+        return {"ok": True, "sent": sent, "note": str(err), "state": state_json(session)}
+    except EffectTimeoutError as err:
+        return {"ok": True, "sent": sent, "timeout": str(err), "state": state_json(session)}
+    except NoFrontendError as err:
+        return {"ok": True, "sent": sent, "note": str(err), "state": state_json(session)}
+    return {"ok": True, "sent": sent, "state": state_json(session)}
+
+
+async def _wait_for_status(
+    session: UpscopeSession, values: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    status = values["status"]
+    seconds = values.get("timeout_seconds") or timeout
+    try:
+        await session.wait_for_status(status, timeout=seconds)
+    except NoFrontendError as err:
+        return _failure(str(err), state=state_json(session))
+    except TimeoutError:
+        return _failure(
+            f"session_status did not become {status!r} within {seconds:g} s; it is "
+            f"{session.session_status!r}",
+            state=state_json(session),
+        )
+    return {"ok": True, "state": state_json(session)}
+
+
+def _unknown_tool(name: Any, offered: Mapping[str, ToolDef]) -> str:
+    available = ", ".join(offered) or "none"
+    if isinstance(name, str) and name in TOOLS:
+        why = (" because it runs code in the visitor's page; the notebook must name it in "
+               "include=[...] to offer it") if name in OPT_IN_TOOLS else ""
+        return f"the tool {name!r} is not offered in this session{why}; available: {available}"
+    return f"there is no tool {name!r}; available: {available}"
+
+
+# --- lists of calls, as models return them ------------------------------------------------------
+
+
+def _plain(call: Any) -> Any:
+    """Return a call as plain data: SDK objects (pydantic models) are dumped, others kept."""
+    dump = getattr(call, "model_dump", None)
+    if callable(dump):
+        return dump()
+    if isinstance(call, Mapping):
+        return dict(call)
+    return call
+
+
+def unpack_call(call: Any) -> tuple[Any, Any, Any] | None:
+    """``(call_id, name, arguments)`` of one call in any supported shape; ``None`` to skip.
+
+    Shapes: OpenAI chat ``{"id", "function": {"name", "arguments"}}``, the Responses API's
+    ``{"type": "function_call", "call_id", "name", "arguments"}``, Anthropic's
+    ``{"type": "tool_use", "id", "name", "input"}``, and plain ``{"name", "arguments"}``.
+    Text and reasoning blocks are skipped.
+    """
+    data = _plain(call)
+    if not isinstance(data, dict):
+        return (None, None, data)
+    if data.get("type") in _NOT_CALLS:
+        return None
+    function = _plain(data.get("function"))
+    if isinstance(function, dict):
+        return (data.get("id"), function.get("name"), function.get("arguments"))
+    call_id = data.get("call_id", data.get("id"))
+    arguments = data["input"] if "input" in data else data.get("arguments")
+    return (call_id, data.get("name"), arguments)
+
+
+async def run_tool_calls(
+    session: UpscopeSession,
+    calls: Iterable[Any],
+    *,
+    wait: bool = False,
+    timeout: float = 10.0,
+    include: str | Iterable[str] | None = None,
+    exclude: str | Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Run a model's tool calls in order; one ``{"call_id", "name", "result"}`` per call."""
+    check_timeout(timeout)
+    select_tools(include, exclude)  # a bad selection is the notebook's error: raise now
+    results: list[dict[str, Any]] = []
+    for call in calls:
+        unpacked = unpack_call(call)
+        if unpacked is None:
+            continue
+        call_id, name, arguments = unpacked
+        if name is None:
+            shown = json.dumps(_plain(call), default=repr)[:200]
+            result = _failure(f"this is not a tool call (no tool name): {shown}")
+        else:
+            result = await run_tool_call(
+                session, name, arguments, wait=wait, timeout=timeout,
+                include=include, exclude=exclude,
+            )
+        results.append({"call_id": call_id, "name": name, "result": result})
+    return results
