@@ -49,20 +49,30 @@ def _describe(value: Any) -> str:
     return f"<a {type(value).__name__}>"
 
 
-def json_problem(value: Any, *, max_depth: int = MAX_DEPTH, safe_ints: bool = False) -> str | None:
+#: What JSON can carry, as the refusals say it.
+JSON_ALLOWED = "None, bool, int, finite float, str, list (or tuple), or dict with str keys"
+
+
+def json_problem(
+    value: Any, *, name: str = "value", max_depth: int = MAX_DEPTH, safe_ints: bool = False
+) -> str | None:
     """Return why ``value`` is not a bounded JSON value, or ``None`` if it is.
 
-    JSON here means: dicts with ``str`` keys, lists (or tuples), ``str``, ``int``, finite
-    ``float``, ``bool`` and ``None``; nested at most ``max_depth`` deep and at most
-    :data:`MAX_JSON_CHARS` long as JSON. With ``safe_ints``, integers must fit JavaScript's
-    safe range. The walk is iterative, so no value can make it recurse. The answer names
-    where in the value the problem is (``at ['a'][0]``) and shows the bad part, shortened.
+    The one check of values that cross to or from the browser. JSON here means
+    :data:`JSON_ALLOWED`, with finite numbers, nested at most ``max_depth`` deep, at most
+    :data:`MAX_JSON_CHARS` long as JSON (estimated while walking) and without reference
+    cycles; with ``safe_ints``, integers must fit JavaScript's safe range. The walk is
+    iterative, so no value can make it recurse. The answer names the bad part by its path from
+    ``name`` (``message['a'][0]``) and shows it shortened.
     """
     budget = MAX_JSON_CHARS
-    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    on_path: set[int] = set()  # containers being walked: meeting one again is a cycle
+    stack: list[tuple[Any, int, str, bool]] = [(value, 1, name, False)]
     while stack:
-        item, depth, path = stack.pop()
-        where = f" at {path}" if path else ""
+        item, depth, path, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(item))
+            continue
         if isinstance(item, str):
             budget -= len(item) + 2
         elif item is None or isinstance(item, bool):
@@ -70,33 +80,40 @@ def json_problem(value: Any, *, max_depth: int = MAX_DEPTH, safe_ints: bool = Fa
         elif isinstance(item, int):
             if safe_ints and abs(item) > MAX_SAFE_INT:
                 return (
-                    f"{short_repr(item)}{where} is outside JavaScript's safe integers "
+                    f"{path} is {short_repr(item)}, outside JavaScript's safe integers "
                     f"(±{MAX_SAFE_INT}); send it as a string"
                 )
             budget -= 20 if item.bit_length() < 64 else item.bit_length() // 3
         elif isinstance(item, float):
             if not math.isfinite(item):
-                return f"{item!r}{where} is not a finite number (JSON has no NaN or Infinity)"
+                return f"{path} is {item!r}, which JSON cannot carry; use a finite number"
             budget -= 24
         elif isinstance(item, (dict, list, tuple)):
+            if id(item) in on_path:
+                return f"{path} contains itself (a reference cycle), which JSON cannot carry"
             if depth > max_depth:
-                return f"the value is nested deeper than {max_depth} levels{where}"
+                return f"{path} is nested deeper than {max_depth} levels"
+            on_path.add(id(item))
+            stack.append((item, depth, path, True))
             budget -= 2
             if isinstance(item, dict):
                 for key, child in item.items():
                     if not isinstance(key, str):
-                        return f"key {short_repr(key)}{where} is not a string (JSON keys are)"
+                        return (
+                            f"{path} has the key {short_repr(key)} of type "
+                            f"{type(key).__name__}; JSON object keys must be str"
+                        )
                     budget -= len(key) + 4
-                    stack.append((child, depth + 1, f"{path}[{short_repr(key, 40)}]"))
+                    stack.append((child, depth + 1, f"{path}[{short_repr(key, 40)}]", False))
             else:
                 for index, child in enumerate(item):
                     budget -= 1
-                    stack.append((child, depth + 1, f"{path}[{index}]"))
+                    stack.append((child, depth + 1, f"{path}[{index}]", False))
         else:
             return (
-                f"{short_repr(item)}{where} ({type(item).__name__}) is not JSON; allowed: "
-                "dict with str keys, list, str, int, float, bool, None"
+                f"{path} is {short_repr(item)} of type {type(item).__name__}; "
+                f"allowed in JSON: {JSON_ALLOWED}"
             )
         if budget < 0:
-            return f"the value is longer than {MAX_JSON_CHARS} characters as JSON"
+            return f"{name} is longer than {MAX_JSON_CHARS} characters as JSON"
     return None

@@ -405,9 +405,9 @@ def check_json(value: Any, what: str) -> None:
     """
     if not isinstance(value, dict):
         raise ValueError(f"{what} must be a dict (a JSON object), got {short_repr(value)}")
-    problem = json_problem(value, safe_ints=True)
+    problem = json_problem(value, name=what, safe_ints=True)
     if problem is not None:
-        raise ValueError(f"{what} must be JSON: {problem}")
+        raise ValueError(problem)
 
 
 _TYPE_HINTS = {
@@ -477,9 +477,9 @@ def build_instruction(
     message = {"action": action, **parsed.model_dump(by_alias=True, exclude_unset=True)}
     if action == SEND_CUSTOM_MESSAGE:
         return message  # its message was checked, size included
-    problem = json_problem(message, safe_ints=True)
+    problem = json_problem(message, name=action, safe_ints=True)
     if problem is not None:  # only a huge string can get here (a URL, a command, a color)
-        raise ValueError(f"{action}: {problem}")
+        raise ValueError(problem)
     return message
 
 
@@ -513,8 +513,8 @@ def parse_state(
     data = dict(raw)
     previous = previous or {}
 
-    def keep_previous(key: str, why: str) -> None:
-        problems.append(Problem(key, f"state.{key}{why}; kept its last value"))
+    def keep_previous(key: str, text: str) -> None:
+        problems.append(Problem(key, f"{text}; kept its last value"))
         if key in previous:
             data[key] = previous[key]
         else:
@@ -529,9 +529,9 @@ def parse_state(
                                          f"is {wire!r}); ignored"))
             del data[key]
             continue
-        problem = json_problem(data[key])
+        problem = json_problem(data[key], name=f"state.{key}")
         if problem is not None:
-            keep_previous(key, f" cannot be used: {problem}")
+            keep_previous(key, problem)
     for _ in range(len(STATE_FIELDS) + 1):
         try:
             # wire names only, nested ones too: a vendor key that happens to be a field's
@@ -547,7 +547,8 @@ def parse_state(
                 if key in data and data.get(key) is previous.get(key):
                     data.pop(key)  # the previous value no longer validates: drop it
                     continue
-                keep_previous(key, f"={short_repr(data.get(key))} is not {_expected(key)}")
+                keep_previous(key, f"state.{key}={short_repr(data.get(key))} is not "
+                                   f"{_expected(key)}")
     else:  # pragma: no cover - each round removes or replaces at least one key
         state, data = EmbeddedSessionState(), {}
     # a property that kept its last value was reported as such; its kept value, if unknown,
@@ -644,7 +645,7 @@ def parse_event(
         state, values, problems = parse_state(state_raw, previous_state)
         event, extra_problems = _event(StateUpdateEvent, {"state": state}, rest, kind)
         return event, values, problems + extra_problems
-    problem = json_problem(rest)
+    problem = json_problem(rest, name=kind)
     if problem is not None:
         return None, None, [Problem(None, f"ignored a {short_repr(kind)} event: {problem}")]
     if kind == SESSION_ENDED:

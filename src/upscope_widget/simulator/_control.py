@@ -8,13 +8,14 @@ starts with :data:`CONTROL_PREFIX`, so the real Upscope service would never see 
 
 from __future__ import annotations
 
-import math
+import json
 import secrets
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
 from .. import urls
+from .._json import json_problem, short_repr
 
 __all__ = [
     "CONTROL_ACTIONS",
@@ -59,65 +60,25 @@ END_REASONS: Final = ("ended", "error")
 MAX_LATENCY_MS: Final = 600_000
 """Largest simulated latency accepted, in milliseconds (10 minutes)."""
 
-_MAX_DEPTH: Final = 64
-_JSON_ALLOWED: Final = "None, bool, int, finite float, str, list, or dict with str keys"
 
 
 def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return short_repr(value, 80)
 
 
 def check_json_object(value: object, name: str) -> dict[str, Any]:
-    """Return a deep copy of ``value`` if it is a JSON object, else raise ``ValueError``.
+    """Return a copy of ``value`` if it is a bounded JSON object, else raise ``ValueError``.
 
-    A JSON object here is a ``dict`` with ``str`` keys whose values are, recursively,
-    ``None``, ``bool``, ``int``, finite ``float``, ``str``, ``list`` or such a ``dict``.
-    ``name`` is used in the error message, which points at the offending item.
+    The package's one JSON check applies (``upscope_widget._json.json_problem``); ``name``
+    starts the path in the error message, which points at the offending item.
     """
     if not isinstance(value, dict):
         raise ValueError(f"{name} must be a JSON object (a dict with str keys), got {_show(value)}")
-    copied = _copy_json(value, name, set(), 0)
-    assert isinstance(copied, dict)
+    problem = json_problem(value, name=name, safe_ints=True)
+    if problem is not None:
+        raise ValueError(problem)
+    copied: dict[str, Any] = json.loads(json.dumps(value))  # checked: bounded, no cycles
     return copied
-
-
-def _copy_json(value: object, path: str, active: set[int], depth: int) -> Any:
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{path} is {value!r}, which JSON cannot carry; use a finite number")
-        return float(value)
-    if not isinstance(value, (dict, list)):
-        raise ValueError(
-            f"{path} is {_show(value)} of type {type(value).__name__}; "
-            f"allowed in JSON: {_JSON_ALLOWED}"
-        )
-    if depth >= _MAX_DEPTH:
-        raise ValueError(f"{path} is nested deeper than {_MAX_DEPTH} levels")
-    if id(value) in active:
-        raise ValueError(f"{path} contains itself (a reference cycle); JSON cannot carry it")
-    active.add(id(value))
-    try:
-        if isinstance(value, list):
-            return [
-                _copy_json(item, f"{path}[{index}]", active, depth + 1)
-                for index, item in enumerate(value)
-            ]
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError(
-                    f"{path} has the key {_show(key)} of type {type(key).__name__}; "
-                    "JSON object keys must be str"
-                )
-            result[key] = _copy_json(item, f"{path}[{key!r}]", active, depth + 1)
-        return result
-    finally:
-        active.discard(id(value))
 
 
 def check_url(url: object, name: str = "url") -> str:
