@@ -61,7 +61,9 @@ def fuzz_settings(examples: int) -> settings:
 #: test_the_wire_form_of_a_visitor_holds_only_what_was_sent).
 MODEL_FIELDS = {"size", "visitor", "connections"}
 #: How a report about one property starts after "state.<wire key>".
-REPORT_SUFFIXES = ("=", " cannot be used", " could not be forwarded", " has ", " is ", "[", " contains ")
+REPORT_SUFFIXES = (
+    "=", " cannot be used", " could not be forwarded", " has ", " is ", "[", " contains "
+)
 
 
 # --- the rules, computed here from the documentation, not from the package -------------------
