@@ -312,6 +312,14 @@ def test_startup_with_authorization_passes_pending_request(open_sim: Callable[..
     ]
 
 
+def test_the_shop_shows_as_soon_as_the_viewer_is_ready(open_sim: Callable[..., Sim]) -> None:
+    # at the real pace the next redraw (the latency drifting) comes seconds later
+    s = open_sim(time_scale=1)
+    s.ready()
+    assert not s.visible("#cover")
+    assert s.text("#page h1") == "Gear for every trail"
+
+
 def test_time_scale_zero_still_passes_every_status(open_sim: Callable[..., Sim]) -> None:
     s = open_sim(time_scale=0, require_authorization=True)
     s.ready()

@@ -20,7 +20,7 @@ REQUIRED = (
     "upscope_widget/py.typed",
     "upscope_widget/static/widget.js",
     "upscope_widget/static/widget.css",
-    "upscope_widget/simulator/page.html",
+    "upscope_widget/static/simulator.html",
 )
 
 CELL = """\

@@ -87,7 +87,7 @@ def test_page_knows_every_control_action_and_no_other() -> None:
 
 def test_page_handles_every_protocol_instruction() -> None:
     page = page_source()
-    for action in PROTOCOL_INSTRUCTIONS:  # the handlers: tests/unit/test_simulator_wire.py
+    for action in PROTOCOL_INSTRUCTIONS:  # the handlers: tests/unit/test_simulator_source.py
         assert f'"{action}"' in page, action
     assert len(set(PROTOCOL_INSTRUCTIONS)) == 20
     for event in PROTOCOL_EVENTS:

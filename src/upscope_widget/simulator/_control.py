@@ -43,7 +43,8 @@ CONTROL_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "end": "upscope-sim:end",
     }
 )
-"""Python method name -> wire ``action`` of its control message (page.html must match)."""
+"""Python method name -> wire ``action`` of its control message (js/simulator/wire.ts spells
+the same; tests/unit/test_simulator_source.py fails if they drift)."""
 
 REPLAY_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -52,7 +53,7 @@ REPLAY_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "seek": "upscope-sim:replaySeek",  # {"to": seconds}: post the state at that time
     }
 )
-"""``ReplaySession`` method name -> ``action`` of its control message (page.html must match)."""
+"""``ReplaySession`` method name -> ``action`` of its control message (as js/simulator/wire.ts)."""
 
 END_REASONS: Final = ("ended", "error")
 """Reasons :meth:`SimulatorControl.end` accepts (the ``sessionEnded`` event's reasons)."""

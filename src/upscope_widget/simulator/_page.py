@@ -1,8 +1,9 @@
-"""Build the simulator page: ``page.html`` with the options injected.
+"""Build the simulator page: ``static/simulator.html`` with the options injected.
 
-The page is one self-contained HTML document (inline CSS and JS, no network). The widget's
-frontend loads it as a ``blob:`` URL in an unsandboxed iframe, so it runs with the notebook's
-origin. Options travel as JSON inside ``<script id="upscope-sim-options"
+The page is one self-contained HTML document (inline CSS and JS, no network), built by
+``npm run build`` from the TypeScript sources in ``js/simulator/`` and shipped in the wheel.
+The widget's frontend loads it as a ``blob:`` URL in an unsandboxed iframe, so it runs with the
+notebook's origin. Options travel as JSON inside ``<script id="upscope-sim-options"
 type="application/json">``; the JSON is escaped so that no value can end that element.
 """
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._control import MAX_LATENCY_MS, check_json_object
 
-__all__ = ["DEFAULT_VISITOR", "SimulatorOptions", "build_page", "page_options"]
+__all__ = ["DEFAULT_VISITOR", "SimulatorOptions", "build_page", "page_options", "page_template"]
 
 DEFAULT_VISITOR: Final[dict[str, Any]] = {
     "shortId": "GH1906",
@@ -112,28 +113,51 @@ def _json_for_script(value: Any) -> str:
     return text
 
 
+def page_template() -> str:
+    """Return the built page as shipped, placeholders unfilled (``static/simulator.html``).
+
+    Raises:
+        RuntimeError: The page is not built (a source checkout without ``npm run build``).
+    """
+    page = files("upscope_widget") / "static" / "simulator.html"
+    if not page.is_file():
+        raise RuntimeError(
+            f"the simulator page is not built ({page} is missing): "
+            "install the package with `pip install -e .` (needs Node.js/npm) "
+            "or run `npm install && npm run build`."
+        )
+    return page.read_text(encoding="utf-8")
+
+
 @functools.lru_cache(maxsize=1)
 def _template() -> str:
-    html = files("upscope_widget.simulator").joinpath("page.html").read_text(encoding="utf-8")
+    html = page_template()
     if html.count(_OPTIONS_PLACEHOLDER) != 1 or html.count(_HASH_PLACEHOLDER) != 1:
-        raise RuntimeError("page.html must contain each placeholder exactly once")
+        raise RuntimeError("simulator.html must contain each placeholder exactly once")
     scripts = _MAIN_SCRIPT.findall(html)
     if len(scripts) != 1:
-        raise RuntimeError("page.html must contain exactly one attribute-less <script>")
+        raise RuntimeError("simulator.html must contain exactly one attribute-less <script>")
     # The Content-Security-Policy allows only this script (no inline handlers, no network).
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode()
     return html.replace(_HASH_PLACEHOLDER, f"'sha256-{digest}'")
 
 
-def build_page(options: SimulatorOptions | None = None) -> str:
+def build_page(
+    options: SimulatorOptions | None = None, replay: dict[str, Any] | None = None
+) -> str:
     """Return the simulator page (a complete HTML document) with ``options`` injected.
 
     Args:
         options: The simulation's options; ``None`` means ``SimulatorOptions()``.
+        replay: Puts the page in replay mode: instead of simulating, it plays this recorded
+            timeline (``Timeline.page_data()`` from :mod:`upscope_widget.simulator.replay`).
 
     Returns:
         The HTML text, ready for ``new Blob([html], {type: "text/html"})`` in the frontend.
     """
     if options is None:
         options = SimulatorOptions()
-    return _template().replace(_OPTIONS_PLACEHOLDER, _json_for_script(page_options(options)), 1)
+    injected = page_options(options)
+    if replay is not None:
+        injected["replay"] = replay
+    return _template().replace(_OPTIONS_PLACEHOLDER, _json_for_script(injected), 1)
