@@ -1,8 +1,15 @@
-"""Read-only traits that mirror the session, with change detection that is type-strict."""
+"""Read-only traits that mirror the session, with change detection that is type-strict.
+
+Only traitlets' public hooks are used: a trait type's ``get``/``set`` (what its descriptor
+calls) and ``HasTraits.notify_change``. The values live in a dict of our own on the instance,
+not in traitlets' private ``_trait_values``, and changes are announced through
+``notify_change`` rather than the private ``_notify_trait``. traitlets' own ``set`` would not
+do: it decides whether to notify with ``old == new``, which misses ``1`` -> ``True``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +32,8 @@ INSTRUCTION_FOR: dict[str, str] = {
     "state": "the session's instruction methods (set_mode, switch_color, …)",
 }
 
+#: The instance attribute holding every SessionTrait's value, by trait name.
+_VALUES = "_upscope_values"
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -46,6 +55,13 @@ def strict_equal(a: Any, b: Any) -> bool:
     return isinstance(a, _JSON_SCALARS) and bool(a == b)
 
 
+def _values(obj: traitlets.HasTraits) -> dict[str, Any]:
+    values: dict[str, Any] | None = obj.__dict__.get(_VALUES)
+    if values is None:
+        values = obj.__dict__[_VALUES] = {}
+    return values
+
+
 class SessionTrait(traitlets.TraitType[Any, Any]):
     """A trait only the session sets. Assigning it raises an error naming the instruction."""
 
@@ -53,10 +69,15 @@ class SessionTrait(traitlets.TraitType[Any, Any]):
     default_value = None
     info_text = "a value reported by the session (read-only)"
 
+    def get(self, obj: traitlets.HasTraits, cls: Any = None) -> Any:
+        """Return the value the session last set (``None`` before it set one)."""
+        values = obj.__dict__.get(_VALUES)
+        return None if values is None else values.get(self.name)
+
     def set(self, obj: traitlets.HasTraits, value: Any) -> None:
         """Refuse outside :func:`applying`; notify on any type-strict change."""
         name = str(self.name)
-        if not getattr(obj, "_upscope_applying", False):
+        if not obj.__dict__.get("_upscope_applying", False):
             instruction = INSTRUCTION_FOR.get(name)
             hint = (
                 f"use {instruction} instead"
@@ -67,16 +88,33 @@ class SessionTrait(traitlets.TraitType[Any, Any]):
                 f"{type(obj).__name__}.{name} is read-only: it mirrors the live session; "
                 f"{hint}."
             )
-        old = obj._trait_values.get(name, self.default_value)
-        obj._trait_values[name] = value
+        update(obj, ((name, value),))
+
+
+def update(obj: traitlets.HasTraits, items: Iterable[tuple[str, Any]]) -> None:
+    """Set SessionTraits of ``obj`` (by name), then tell observers of each that changed.
+
+    Every value is in place before the first observer runs, so an observer of one trait reads
+    the others as of the same snapshot (what ``hold_trait_notifications`` would give, without
+    its cross-validation round, which these traits do not need). Each change is announced once,
+    in the order given. Only the session calls this, for its own traits.
+    """
+    values = _values(obj)
+    changes = []
+    for name, value in items:
+        old = values.get(name)
+        values[name] = value
         if not strict_equal(old, value):
-            obj._notify_trait(name, old, value)
+            changes.append(traitlets.Bunch(name=name, old=old, new=value, owner=obj,
+                                           type="change"))
+    for change in changes:
+        obj.notify_change(change)
 
 
 @contextmanager
 def applying(obj: traitlets.HasTraits) -> Iterator[None]:
     """Let the session set its own read-only traits inside this block."""
-    previous = getattr(obj, "_upscope_applying", False)
+    previous = obj.__dict__.get("_upscope_applying", False)
     obj._upscope_applying = True  # type: ignore[attr-defined]
     try:
         yield
