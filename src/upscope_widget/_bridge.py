@@ -143,9 +143,8 @@ class InboundDecoder:
             yield decoded
 
     def _decode(self, item: Any) -> tuple[Any, list[Problem]]:
-        unreadable = None, [Problem(None, f"an unreadable batch item: {short_repr(item)}")]
         if not isinstance(item, dict):
-            return unreadable
+            return _unreadable(item)
         if ITEM_STATE in item:
             changes = item[ITEM_STATE]
             removed = item.get(ITEM_REMOVED, [])
@@ -158,7 +157,7 @@ class InboundDecoder:
                 or not isinstance(invalid, dict)
                 or not isinstance(item.get(ITEM_FULL, False), bool)
             ):
-                return unreadable
+                return _unreadable(item)
             problems = [
                 Problem(key, f"state.{key} could not be forwarded by the browser: "
                              f"{_reason(why)}; kept its last value")
@@ -172,7 +171,7 @@ class InboundDecoder:
                 self._snapshot.pop(key, None)
             return {"type": protocol.STATE_UPDATE, "state": dict(self._snapshot)}, problems
         if len(item) != 1:
-            return unreadable
+            return _unreadable(item)
         if ITEM_EVENT in item:
             return item[ITEM_EVENT], []
         if ITEM_TOOLBAR in item:
@@ -181,7 +180,11 @@ class InboundDecoder:
             why = _reason(item[ITEM_UNREADABLE])
             return None, [Problem(None, f"the iframe posted a message that was not forwarded: "
                                         f"{why}")]
-        return unreadable
+        return _unreadable(item)
+
+
+def _unreadable(item: Any) -> tuple[None, list[Problem]]:
+    return None, [Problem(None, f"an unreadable batch item: {short_repr(item)}")]
 
 
 def _reason(why: Any) -> str:

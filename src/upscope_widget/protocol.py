@@ -529,6 +529,8 @@ def parse_state(
                                          f"is {wire!r}); ignored"))
             del data[key]
             continue
+        if key in previous and data[key] is previous[key]:
+            continue  # the very value applied last time (the decoder keeps it): checked then
         problem = json_problem(data[key], name=f"state.{key}")
         if problem is not None:
             keep_previous(key, problem)

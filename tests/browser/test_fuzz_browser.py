@@ -70,7 +70,7 @@ def assert_valid_state(session: UpscopeSession) -> None:
         assert fuzz.valid(wire, value), (name, str(value)[:200])
     if session.state is not None:
         wire_state = session.state.to_wire()
-        protocol.EmbeddedSessionState.model_validate(wire_state)
+        protocol.EmbeddedSessionState.model_validate(wire_state, by_alias=True, by_name=False)
         assert all(json_problem(v) is None for v in wire_state.values())
 
 

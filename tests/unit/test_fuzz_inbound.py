@@ -250,7 +250,8 @@ def check(session: UpscopeSession, model: Expected, texts: list[str], records: E
     else:
         assert state is not None, where
         wire_state = state.to_wire()
-        protocol.EmbeddedSessionState.model_validate(wire_state)  # it validates
+        # it validates, read by wire names as the package reads it
+        protocol.EmbeddedSessionState.model_validate(wire_state, by_alias=True, by_name=False)
         for name, wire in protocol.STATE_FIELDS.items():
             trait = getattr(session, name)
             assert (getattr(state, name) is None) == (trait is None), (where, name)
