@@ -18,17 +18,18 @@ SCREENSHOTS = Path(os.environ.get("UPSCOPE_SCREENSHOTS",
                                   Path(__file__).parents[2] / "build" / "screenshots"))
 
 # JupyterLab 4.6 runs comms on a subshell thread, so `time.sleep` would not hold a click up
-# (trap 15). This holds the GIL for 6 s: no other thread of the kernel runs meanwhile.
+# (trap 15). This holds the GIL until the test says it has seen what it waits for (a file
+# appears), or 90 s: no other thread of the kernel runs meanwhile. Ending on the test's word,
+# not after a fixed time, keeps a slow machine from ending the busy spell before the click.
 BUSY = """
-import sys, time
+import os, sys, time
 print("busy now", flush=True)  # flush waits for the IOPub thread: the page sees it first
 _old = sys.getswitchinterval()
 sys.setswitchinterval(60)
 try:
     busy_start = time.time()
-    _n = 0
-    while time.time() < busy_start + 6:
-        _n += 1
+    while not os.path.exists({release!r}) and time.time() < busy_start + 90:
+        pass
     busy_end = time.time()
 finally:
     sys.setswitchinterval(_old)
@@ -46,6 +47,8 @@ def session_frame(nb: Any, origin: str) -> Any:
 
 def test_a_click_reaches_the_iframe_while_the_kernel_is_busy(lab_server, make_notebook, origins):
     url = f"{origins[1]}/frame.html"
+    release = lab_server.root_dir / "release-the-busy-cell"
+    release.unlink(missing_ok=True)
     nb = make_notebook(lab_server, [
         "import time\n"
         "from upscope_widget import UpscopeSession\n"
@@ -53,7 +56,7 @@ def test_a_click_reaches_the_iframe_while_the_kernel_is_busy(lab_server, make_no
         "heard = []\n"
         "session.on_instruction(lambda *args: heard.append((time.time(), args)))\n"
         "session",
-        BUSY,
+        BUSY.format(release=str(release)),
     ])
     nb.run_cell(0)
     frame = session_frame(nb, origins[1])
@@ -69,13 +72,14 @@ def test_a_click_reaches_the_iframe_while_the_kernel_is_busy(lab_server, make_no
                 ".includes('busy now')", what="the busy cell to start", polling=10)
     draw.click()
     got: list[dict[str, Any]] = []
-    for _ in range(300):  # the iframe hears it on its next task; the kernel is still busy
+    for _ in range(3000):  # the iframe hears it on its next task; the kernel is still busy
         got = frame.evaluate("window.received")
         if got:
             break
         nb.pump(10)
+    release.touch()  # now the busy cell may end
     assert [g["data"] for g in got] == [{"action": "setMode", "mode": "draw"}]
-    nb.wait_for(jupyter._JS_RUN_DONE, timeout=60, what="the busy cell to end")
+    nb.wait_for(jupyter._JS_RUN_DONE, timeout=120, what="the busy cell to end")
 
     busy_start, busy_end = nb.kernel.eval("[busy_start, busy_end]")
     arrived = got[0]["at"] / 1000
