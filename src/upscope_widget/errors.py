@@ -21,8 +21,6 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "remote_control:scroll_not_allowed": "The visitor's page does not allow scrolling.",
 }
 
-ERROR_CATEGORIES: tuple[str, ...] = ("connection", "remote_control")
-
 
 @dataclass(frozen=True)
 class SessionErrorInfo:
