@@ -3,6 +3,7 @@
 // keeps its one iframe: the grid moves it into a card (scaled down) or into the enlarged panel,
 // and gives it back when it goes; it never makes a second one.
 import { Bridge, Model, pageBridges } from "./bridge";
+import { h, str } from "./dom";
 import * as P from "./protocol";
 import { createLoadState, createToolbar, errorSentence, latencyClass, Part, visitorLabel } from "./toolbar";
 
@@ -11,21 +12,6 @@ const THUMB_WIDTH = 1024;
 const THUMB_HEIGHT = 640;
 /** How often to look again for sessions whose bridge has not started yet (ms). */
 const LOOK_AGAIN = 250;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  el.className = className;
-  if (text !== undefined) el.textContent = text; // never innerHTML: strings come from outside
-  return el;
-}
-
-function str(v: unknown): string {
-  return typeof v === "string" ? v : "";
-}
 
 function cssLength(v: unknown, fallback: string): string {
   if (typeof v === "number") return `${v}px`;

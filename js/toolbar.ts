@@ -2,6 +2,7 @@
 // (Bridge.postFromToolbar), never its own postMessage. It is built once and updated in place,
 // so that focus, typing and the layout survive every state change.
 import { Bridge } from "./bridge";
+import { h, str } from "./dom";
 import * as P from "./protocol";
 import { checkPageUrl } from "./urls";
 
@@ -34,21 +35,6 @@ const SHOWN_AS: Record<string, string | null> = {
   [P.TOOL_POINTER]: P.CONTROL_POINTER,
   [P.TOOL_DRAW]: P.CONTROL_DRAWING,
 };
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  el.className = className;
-  if (text !== undefined) el.textContent = text; // never innerHTML: strings come from outside
-  return el;
-}
-
-function str(v: unknown): string {
-  return typeof v === "string" ? v : "";
-}
 
 /** The visitor's name, else email, else short id. */
 export function visitorLabel(visitor: unknown): string {

@@ -1,8 +1,9 @@
 // Views only draw. The first live view of a session owns its iframe; every other view of the
 // same widget shows a status card, so that showing a widget twice never opens a second session.
 import { Bridge, Model } from "./bridge";
+import { h } from "./dom";
 import * as P from "./protocol";
-import { createLoadState, createToolbar, Part, toolbarOn } from "./toolbar";
+import { createLoadState, createToolbar, Part, toolbarOn, visitorLabel } from "./toolbar";
 
 interface View {
   el: HTMLElement;
@@ -28,29 +29,9 @@ const handlers = new WeakMap<
   { onReset: () => void; onOwnership: (active: boolean) => void }
 >();
 
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  el.className = className;
-  if (text !== undefined) el.textContent = text; // never innerHTML: strings come from outside
-  return el;
-}
-
 function cssLength(v: unknown, fallback: string): string {
   if (typeof v === "number") return `${v}px`;
   return typeof v === "string" && v ? v : fallback;
-}
-
-function visitorLabel(visitor: unknown): string {
-  if (typeof visitor !== "object" || visitor === null) return "";
-  const v = visitor as Record<string, unknown>;
-  for (const key of ["callName", "email", "shortId"]) {
-    if (typeof v[key] === "string" && v[key]) return String(v[key]);
-  }
-  return "";
 }
 
 export function attachView(bridge: Bridge, model: Model, el: HTMLElement): () => void {
