@@ -81,28 +81,10 @@ export interface ConnectionSnapshot {
 
 /** The `state` of an `upscope.sessionState.update` event: every state key of the protocol
  * (tests/unit/test_simulator_source.py checks these names against Python's). */
-export interface StateSnapshot {
+export interface StateSnapshot extends SessionState {
   activeConnectionId: string | undefined;
-  agentIdleness: string;
-  audioState: string;
-  availableModes: unknown[];
-  color: string;
-  connected: boolean;
   connections: ConnectionSnapshot[];
-  controlTool: string | null;
   currentUrl: string | null;
-  dataBounceSpeed: number;
-  isVideoOn: boolean;
-  mode: string | undefined;
-  muted: boolean;
-  observersCount: number;
-  sessionStatus: string;
-  size: Size | undefined;
-  videoAgentState: string;
-  videoVisitorState: string;
-  viewerAudioAvailable: boolean;
-  visitor: JsonObject | undefined;
-  visitorAudioAvailable: boolean;
 }
 
 /** The page's bookkeeping besides S. */

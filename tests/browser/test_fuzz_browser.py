@@ -123,16 +123,7 @@ def test_generated_messages_from_a_stranger_are_counted_only_if_protocol_shaped(
     session = harness.create(lambda: UpscopeSession(harness.frame_url()))
     harness.mount(1)
     harness.session_frame()
-    stranger = harness.page.evaluate_handle(
-        """origin => new Promise((ok) => {
-             const f = document.createElement('iframe');
-             f.src = origin + '/frame.html';
-             f.onload = () => ok(f);
-             document.body.append(f);
-           })""",
-        harness.other_origin,
-    )
-    stranger_frame = stranger.as_element().content_frame()
+    stranger_frame = harness.stranger_frame()
     with error_records() as errors:
         post_all(harness, stranger_frame, [text for _, text in messages])
         harness.wait_until(lambda: session.rejected_messages >= shaped, timeout=60,

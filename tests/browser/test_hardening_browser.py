@@ -54,16 +54,7 @@ def test_two_sessions_from_two_module_copies_never_count_each_other(harness):
 
 def test_only_protocol_shaped_messages_from_strangers_are_counted(harness):
     session, _frame = start(harness)
-    stranger = harness.page.evaluate_handle(
-        """origin => new Promise((ok) => {
-             const f = document.createElement('iframe');
-             f.src = origin + '/frame.html';
-             f.onload = () => ok(f);
-             document.body.append(f);
-           })""",
-        harness.other_origin,
-    )
-    stranger_frame = stranger.as_element().content_frame()
+    stranger_frame = harness.stranger_frame()
     stranger_frame.evaluate("post('chatter'); post({hello: 1}); post({type: 'resize'})")
     stranger_frame.evaluate("postState(); post({type: 'error', error: 'connection:data'})")
     harness.wait_until(lambda: session.rejected_messages == 2, what="2 rejected")

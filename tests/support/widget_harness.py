@@ -206,6 +206,19 @@ class WidgetHarness:
 
         return self.wait_until(find, what=f"the session iframe from {want}")
 
+    def stranger_frame(self) -> Any:
+        """Add a protocol-speaking iframe (origin C) that is no session's, once it has loaded."""
+        handle = self.page.evaluate_handle(
+            """origin => new Promise((ok) => {
+                 const f = document.createElement('iframe');
+                 f.src = origin + '/frame.html';
+                 f.onload = () => ok(f);
+                 document.body.append(f);
+               })""",
+            self.other_origin,
+        )
+        return handle.as_element().content_frame()
+
     def received(self, frame: Any) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = frame.evaluate("window.received")
         return result

@@ -87,9 +87,12 @@ def test_the_page_handles_every_control_message() -> None:
 
 def test_the_state_snapshot_has_every_state_key() -> None:
     source = (SIM / "state.ts").read_text()
-    body = re.search(r"export interface StateSnapshot \{(.*?)\n\}", source, re.S)
-    assert body
-    keys = set(re.findall(r"^  (\w+): ", body.group(1), re.M))
+    # the snapshot is the page's SessionState plus the connection fields
+    keys: set[str] = set()
+    for head in ("SessionState", "StateSnapshot extends SessionState"):
+        body = re.search(rf"export interface {head} \{{(.*?)\n\}}", source, re.S)
+        assert body, head
+        keys |= set(re.findall(r"^  (\w+): ", body.group(1), re.M))
     assert keys == set(protocol.WIRE_TO_FIELD)
 
 
