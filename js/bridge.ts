@@ -19,9 +19,12 @@ const BURST_WINDOW = 16;
 /** Sends allowed within BURST_WINDOW before messages are batched: a ping-pong of replies
  * (a round trip every few ms) stays below it, a burst from the iframe goes above. */
 const BURST_SENDS = 8;
-/** Within a burst, a batch also goes as soon as it holds this many items: the kernel starts
- * applying them while the rest still arrives, instead of waiting for one batch of everything. */
+/** A batch goes as soon as it holds this many items: the kernel starts applying them while the
+ * rest still arrives, instead of waiting for one batch of everything. While the iframe's
+ * queued messages keep coming, each next batch may hold twice as many, up to BURST_MAX_ITEMS:
+ * every message costs the kernel and the server a fixed price, and the kernel is the slower. */
 const BURST_ITEMS = 100;
+const BURST_MAX_ITEMS = 1000;
 /** Acknowledgements and rejection counts ride on the next batch, or go after this (ms). */
 const LAZY_FLUSH = 150;
 /** How long a new owner waits to hear what the previous one posted before posting (ms). */
@@ -170,7 +173,13 @@ export class Bridge implements PageBridge {
   private lazyTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the latest BURST_SENDS batches went out, oldest first. */
   private sendTimes: number[] = new Array(BURST_SENDS).fill(-Infinity);
-  private microtask = false;
+  /** The pending flush after the tasks already queued (see afterQueued); 0: none. */
+  private pendingYield = 0;
+  private yieldSeq = 0;
+  /** How many items the batch being filled before the pending flush may hold. */
+  private yieldCap = BURST_ITEMS;
+  private yieldPort: MessagePort | null = null;
+  private yieldInPort: MessagePort | null = null;
   /** Until when a message counts as part of a burst (see scheduleFlush). */
   private burstUntil = -Infinity;
   private prevJson: Map<string, string> | null = null;
@@ -242,6 +251,9 @@ export class Bridge implements PageBridge {
     window.removeEventListener("pagehide", this.onPageHide);
     window.removeEventListener("pageshow", this.onPageShow);
     this.clearTimers();
+    this.yieldPort?.close();
+    this.yieldInPort?.close();
+    this.yieldPort = this.yieldInPort = null;
     if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     this.holdTimer = null;
     this.queue = [];
@@ -613,28 +625,50 @@ export class Bridge implements PageBridge {
     return item;
   }
 
-  // Batch only while a burst is under way: a message is sent on the next microtask unless
-  // BURST_SENDS batches already went out within BURST_WINDOW, so a reply never waits for a
-  // timer; within a burst, at most one batch per BURST_WINDOW, or per BURST_ITEMS items.
-  // A burst lasts until BURST_WINDOW passes without a batched send: while it lasts, the next
-  // message waits for the batch rather than going alone.
+  // Send after the tasks already queued, so that the messages the iframe posted in one go (each
+  // its own task) go as one batch, and a lone reply goes at once. Within a burst (BURST_SENDS
+  // batches within BURST_WINDOW: messages trickling in one by one), at most one batch per
+  // BURST_WINDOW. Either way a batch also goes as soon as it holds BURST_ITEMS items. A burst
+  // lasts until BURST_WINDOW passes without a batched send: while it lasts, the next message
+  // waits for the batch rather than going alone.
   private scheduleFlush(): void {
-    if (this.microtask) return;
+    if (this.pendingYield !== 0) {
+      if (this.out.length >= this.yieldCap) {
+        this.yieldCap = Math.min(2 * this.yieldCap, BURST_MAX_ITEMS);
+        this.flush();
+      }
+      return;
+    }
     if (this.timer !== null) {
       if (this.out.length >= BURST_ITEMS) this.burstFlush();
       return;
     }
     const now = performance.now();
     if (now >= this.burstUntil && now - this.sendTimes[0] >= BURST_WINDOW) {
-      this.microtask = true;
-      queueMicrotask(() => {
-        this.microtask = false;
-        this.flush();
-      });
+      this.afterQueued();
       return;
     }
     const wait = Math.max(0, this.sendTimes[BURST_SENDS - 1] + BURST_WINDOW - now);
     this.timer = setTimeout(() => this.burstFlush(), wait);
+  }
+
+  /** Flush once the tasks queued so far have run: a MessageChannel message is queued as a
+   * window's message events are, behind those already waiting (a microtask would run before
+   * them, and a timer is clamped and may run later). */
+  private afterQueued(): void {
+    if (this.yieldPort === null) {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = (e: MessageEvent) => {
+        if (e.data !== this.pendingYield) return; // flushed meanwhile: a later one is due
+        this.pendingYield = 0;
+        this.yieldCap = BURST_ITEMS; // the queue ran dry: the burst, if any, is over
+        this.flush();
+      };
+      this.yieldPort = channel.port2;
+      this.yieldInPort = channel.port1;
+    }
+    this.pendingYield = ++this.yieldSeq;
+    this.yieldPort.postMessage(this.pendingYield);
   }
 
   private burstFlush(): void {
@@ -644,7 +678,7 @@ export class Bridge implements PageBridge {
 
   private scheduleLazy(): void {
     if (this.disposed) return;
-    if (this.timer !== null || this.microtask || this.lazyTimer !== null) return;
+    if (this.timer !== null || this.pendingYield !== 0 || this.lazyTimer !== null) return;
     this.lazyTimer = setTimeout(() => this.flush(), LAZY_FLUSH);
   }
 
@@ -685,6 +719,7 @@ export class Bridge implements PageBridge {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
     this.timer = this.lazyTimer = null;
+    this.pendingYield = 0;
   }
 
   dismissNotices(): void {

@@ -139,13 +139,15 @@ class Visitor(_WireModel):
         # ``to_wire()`` would then add a ``"shortId": None`` that was never sent.
         model = handler(data)
         if isinstance(data, dict):
-            for name in _SNAKE_VISITOR_FIELDS & model.model_fields_set:
-                if to_camel(name) not in data:
+            for name in _SNAKE_VISITOR_FIELDS.keys() & model.model_fields_set:
+                if _SNAKE_VISITOR_FIELDS[name] not in data:
                     model.model_fields_set.discard(name)
         return model
 
 
-_SNAKE_VISITOR_FIELDS = frozenset(name for name in Visitor.model_fields if "_" in name)
+#: Visitor fields whose Python name differs from the wire name -> the wire name (computed once:
+#: the validator runs on every snapshot).
+_SNAKE_VISITOR_FIELDS = {name: to_camel(name) for name in Visitor.model_fields if "_" in name}
 
 
 class EmbeddedSessionState(_WireModel):
@@ -500,14 +502,23 @@ class Problem(NamedTuple):
     text: str
 
 
+_ABSENT = object()
+
+
 def parse_state(
-    raw: dict[str, Any], previous: dict[str, Any] | None = None
+    raw: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+    previous_state: EmbeddedSessionState | None = None,
 ) -> tuple[EmbeddedSessionState, dict[str, Any], list[Problem]]:
     """Parse a snapshot, never failing: return the state, the raw values used, and problems.
 
     A property that is too deep or too long, of the wrong type, or out of range keeps its
     value from ``previous`` (the last raw values applied) and is reported; every other
     property is applied. An enum value this version does not know is kept and reported.
+
+    Only properties whose value is not the very object in ``previous`` are checked: pass
+    ``previous_state``, the state parsed from ``previous``, and the others are taken from it
+    rather than validated again (a burst of snapshots changes one or two properties each).
     """
     problems: list[Problem] = []
     data = dict(raw)
@@ -520,7 +531,10 @@ def parse_state(
         else:
             data.pop(key, None)
 
-    for key in list(data):
+    changed: dict[str, Any] = {}
+    for key, value in raw.items():
+        if previous.get(key, _ABSENT) is value:
+            continue  # the very value applied last time (the decoder keeps it): checked then
         wire = STATE_FIELDS.get(key)
         if wire is not None and wire != key:
             # pydantic would take the Python name for the property (populate_by_name): the
@@ -529,35 +543,56 @@ def parse_state(
                                          f"is {wire!r}); ignored"))
             del data[key]
             continue
-        if key in previous and data[key] is previous[key]:
-            continue  # the very value applied last time (the decoder keeps it): checked then
-        problem = json_problem(data[key], name=f"state.{key}")
+        problem = json_problem(value, name=f"state.{key}")
         if problem is not None:
             keep_previous(key, problem)
+        else:
+            changed[key] = value
+    # From the previous state, unless a property went away (its field must be unset again).
+    base = previous_state if previous_state is not None and previous.keys() <= data.keys() \
+        else None
+    todo = changed if base is not None else data
     for _ in range(len(STATE_FIELDS) + 1):
         try:
             # wire names only, nested ones too: a vendor key that happens to be a field's
             # Python name (``short_id``) is an unknown key, not that field
-            state = EmbeddedSessionState.model_validate(data, by_alias=True, by_name=False)
+            state = EmbeddedSessionState.model_validate(todo, by_alias=True, by_name=False)
             break
         except ValidationError as err:
             bad = {str(e["loc"][0]) for e in err.errors() if e["loc"]}
             if not bad:  # pragma: no cover - defensive: an error with no location
-                state, data = EmbeddedSessionState(), {}
+                state, data, base = EmbeddedSessionState(), {}, None
                 break
             for key in sorted(bad):
                 if key in data and data.get(key) is previous.get(key):
                     data.pop(key)  # the previous value no longer validates: drop it
+                    todo.pop(key, None)
                     continue
                 keep_previous(key, f"state.{key}={short_repr(data.get(key))} is not "
                                    f"{_expected(key)}")
+                changed.pop(key, None)  # the previous state holds its last value
     else:  # pragma: no cover - each round removes or replaces at least one key
-        state, data = EmbeddedSessionState(), {}
+        state, data, base = EmbeddedSessionState(), {}, None
+    if base is not None and changed:
+        state = _merged(base, state)
+    elif base is not None:
+        state = base
     # a property that kept its last value was reported as such; its kept value, if unknown,
     # was reported when it came: reporting it again would report the field on every snapshot
     reported = {p.field for p in problems}
     problems.extend(p for p in _enum_problems(state) if p.field not in reported)
     return state, data, problems
+
+
+def _merged(base: EmbeddedSessionState, changes: EmbeddedSessionState) -> EmbeddedSessionState:
+    """Return ``base`` with the properties set in ``changes`` (both validated already)."""
+    extra = changes.model_extra or {}
+    update = {
+        name: extra[name] if name in extra else getattr(changes, name)
+        for name in changes.model_fields_set
+    }
+    # model_copy puts an unknown key among the extras and marks every key as set
+    return base.model_copy(update=update)
 
 
 _EXPECTED = {
@@ -591,25 +626,21 @@ def _expected(wire_key: str) -> str:
 
 def _enum_problems(state: EmbeddedSessionState) -> list[Problem]:
     problems = []
-    for wire, known in STATE_ENUMS.items():
-        value = getattr(state, WIRE_TO_FIELD[wire])
+    for wire, field, known in _ENUM_FIELDS:
+        value = getattr(state, field)
         if value is not None and value not in known:
             problems.append(
                 Problem(wire, f"state.{wire}={short_repr(value)} is not a known value {known}; "
                         "kept as is")
             )
-    for wire, prefixes in (
-        ("videoAgentState", VIDEO_AGENT_STATES),
-        ("videoVisitorState", VIDEO_VISITOR_STATES),
-    ):
-        value = getattr(state, WIRE_TO_FIELD[wire])
-        if value is not None and not any(
-            value == p or (p.endswith(":") and value.startswith(p)) for p in prefixes
-        ):
+    for wire, field, exact, prefixes in _VIDEO_FIELDS:
+        value = getattr(state, field)
+        if value is not None and value not in exact and not value.startswith(prefixes):
             problems.append(
                 Problem(wire, f"state.{wire}={short_repr(value)} is not a known value; kept as is")
             )
-    unknown_modes = [m for m in state.available_modes or [] if m not in AVAILABLE_MODES]
+    modes = state.available_modes
+    unknown_modes = [m for m in modes if m not in AVAILABLE_MODES] if modes else None
     if unknown_modes:
         problems.append(
             Problem(
@@ -621,15 +652,29 @@ def _enum_problems(state: EmbeddedSessionState) -> list[Problem]:
     return problems
 
 
+# (wire name, attribute, known values) of the enum fields; (wire name, attribute, exact values,
+# "<prefix>:" prefixes) of the video states: computed once, checked on every snapshot
+_ENUM_FIELDS = [(wire, WIRE_TO_FIELD[wire], known) for wire, known in STATE_ENUMS.items()]
+_VIDEO_FIELDS = [
+    (wire, WIRE_TO_FIELD[wire], tuple(p for p in known if not p.endswith(":")),
+     tuple(p for p in known if p.endswith(":")))
+    for wire, known in (("videoAgentState", VIDEO_AGENT_STATES),
+                        ("videoVisitorState", VIDEO_VISITOR_STATES))
+]
+
+
 def parse_event(
-    raw: Any, previous_state: dict[str, Any] | None = None
+    raw: Any,
+    previous: dict[str, Any] | None = None,
+    previous_state: EmbeddedSessionState | None = None,
 ) -> tuple[AnyEvent | None, dict[str, Any] | None, list[Problem]]:
     """Parse one inbound message into an event model, never failing.
 
     Returns ``(event, state_values, problems)``. ``event`` is ``None`` when the message cannot
     be an event at all (not an object, too deep or too long, no string ``type``); an unknown
     ``type`` becomes an ``UnknownEvent``. For a snapshot, ``state_values`` are the raw values
-    applied (see :func:`parse_state`, which gets ``previous_state``); else it is ``None``.
+    applied (see :func:`parse_state`, which gets ``previous`` and ``previous_state``); else it
+    is ``None``.
     """
     if not isinstance(raw, dict):
         return None, None, [Problem(None, f"ignored a message that is not an object: "
@@ -644,7 +689,7 @@ def parse_event(
         if not isinstance(state_raw, dict):
             return None, None, [Problem(None, f"ignored {STATE_UPDATE} whose 'state' is not an "
                                               f"object: {short_repr(state_raw)}")]
-        state, values, problems = parse_state(state_raw, previous_state)
+        state, values, problems = parse_state(state_raw, previous, previous_state)
         event, extra_problems = _event(StateUpdateEvent, {"state": state}, rest, kind)
         return event, values, problems + extra_problems
     problem = json_problem(rest, name=kind)

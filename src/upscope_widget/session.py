@@ -50,6 +50,7 @@ _MAX_NOTICES = 20
 _MAX_NOTICE_CHARS = 4000
 #: Fields whose current problem was reported (so that it is not reported again); bounded.
 _MAX_REPORTED = 64
+_WIRE_ORDER = {wire: i for i, wire in enumerate(protocol.STATE_FIELDS.values())}
 #: How long an ``await`` waits for a frontend to show up before saying that none will.
 FRONTEND_GRACE = 5.0
 _CSS_LENGTH = re.compile(r"^\d+(\.\d+)?(px|%|em|rem|vh|vw|ch)$")
@@ -993,7 +994,8 @@ class UpscopeSession(anywidget.AnyWidget):
             )
 
     def _receive(self, raw: Any) -> None:
-        event, values, problems = protocol.parse_event(raw, self._raw_state)
+        previous = self._raw_state
+        event, values, problems = protocol.parse_event(raw, previous, self.state)
         if isinstance(event, protocol.StateUpdateEvent) and values is not None:
             status = event.state.session_status
             if self._ended and status != "terminated":
@@ -1030,9 +1032,13 @@ class UpscopeSession(anywidget.AnyWidget):
         self._waiters.notify(event)
 
     def _apply_state(self, state: EmbeddedSessionState, raw: dict[str, Any]) -> None:
-        # fields_set holds documented fields by attribute name and unknown ones by wire name
-        valid = [protocol.STATE_FIELDS.get(name, name) for name in state.model_fields_set]
-        new = {k: raw[k] for k in valid if k in raw}
+        fields_set = state.model_fields_set
+        if len(fields_set) == len(raw):
+            new = raw  # parse_state's values are the very properties set in its state
+        else:  # pragma: no cover - defensive
+            # fields_set holds documented fields by attribute name and unknown ones by wire name
+            valid = [protocol.STATE_FIELDS.get(name, name) for name in fields_set]
+            new = {k: raw[k] for k in valid if k in raw}
         old = self._raw_state
         # An unchanged property is the very same object from one snapshot to the next (the
         # decoder keeps it): identity settles most of them before strict_equal is called.
@@ -1052,9 +1058,11 @@ class UpscopeSession(anywidget.AnyWidget):
         )
         # All in place before the first observer runs, each change announced once, in order;
         # cheaper than setattr under hold_trait_notifications, which cross-validates again.
+        traits = [wire for wire in changed_wire if wire in _WIRE_ORDER]
+        if len(traits) > 1:
+            traits.sort(key=_WIRE_ORDER.__getitem__)  # announced in the documented order
         update_traits(self, [
-            *((name, new.get(wire)) for name, wire in protocol.STATE_FIELDS.items()
-              if wire in changed_wire),
+            *((protocol.WIRE_TO_FIELD[wire], new.get(wire)) for wire in traits),
             ("state", state),
         ])
         if state.session_status == "terminated":

@@ -159,7 +159,9 @@ def test_burst_of_1000_snapshots_all_reach_python_in_order(harness):
     harness.wait_until(lambda: len(seen) >= 1000, timeout=30, what="1000 snapshots")
     assert seen == list(range(1000))
     batches = harness.page.evaluate("window.__sentToKernel") - sent_before
-    assert batches < 200, f"{batches} messages for 1000 snapshots: not batched"
+    # posted in one go, they are queued together: 100, 200, 400, then the rest (every message
+    # costs the kernel a fixed price, so few big ones are faster than many small ones)
+    assert batches <= 6, f"{batches} messages for 1000 snapshots posted at once"
 
 
 def test_malformed_messages_never_throw_and_the_rest_applies(harness):

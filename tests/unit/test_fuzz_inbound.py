@@ -419,3 +419,25 @@ def test_the_wire_form_of_a_visitor_holds_only_what_was_sent(make_session):
     c.from_frontend(batch(full(snapshot(visitor=visitor))))
     assert session.visitor == visitor
     assert session.state.to_wire()["visitor"] == visitor
+
+
+def _parsed(result: tuple[Any, dict[str, Any], list[protocol.Problem]]) -> Any:
+    state, values, problems = result
+    return (state.to_wire(), sorted(state.model_fields_set), state.model_extra, values, problems)
+
+
+@given(sequence=st.lists(fuzz.snapshots, min_size=2, max_size=6))
+@fuzz_settings(300)
+def test_parsing_from_the_previous_state_equals_parsing_whole(sequence):
+    # The session validates only the properties that changed and takes the others from the
+    # previous state: each step must give what validating the whole snapshot gives.
+    previous: dict[str, Any] = {}
+    state = None
+    for raw in sequence:
+        # as the decoder hands them over: unchanged properties are the very same objects
+        raw = {k: previous[k] if k in previous and strict_equal(previous[k], v) else v
+               for k, v in raw.items()}
+        whole = protocol.parse_state(raw, previous)
+        quick = protocol.parse_state(raw, previous, state)
+        assert _parsed(quick) == _parsed(whole), raw
+        state, previous = quick[0], quick[1]
