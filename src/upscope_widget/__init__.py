@@ -11,21 +11,28 @@ from .errors import (
 )
 from .grid import SessionGrid
 from .log import LogEntry, SessionLog
-from .protocol import (
-    Connection,
-    CustomMessageEvent,
-    EmbeddedSessionState,
-    ErrorEvent,
-    SessionEndedEvent,
-    Size,
-    StateUpdateEvent,
-    UnknownEvent,
-    Visitor,
-)
 from .session import UpscopeSession
 
 if TYPE_CHECKING:
+    from .protocol import (
+        Connection,
+        CustomMessageEvent,
+        EmbeddedSessionState,
+        ErrorEvent,
+        SessionEndedEvent,
+        Size,
+        StateUpdateEvent,
+        UnknownEvent,
+        Visitor,
+    )
     from .simulator.replay import ReplayError, ReplaySession
+
+#: The protocol's pydantic models: imported when first asked for (pydantic takes about as long
+#: to import as anywidget; a session loads them anyway when it is made).
+_PROTOCOL_MODELS = frozenset({
+    "Connection", "CustomMessageEvent", "EmbeddedSessionState", "ErrorEvent",
+    "SessionEndedEvent", "Size", "StateUpdateEvent", "UnknownEvent", "Visitor",
+})
 
 __version__ = "0.1.0"
 
@@ -55,6 +62,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
+    if name in _PROTOCOL_MODELS:
+        from . import protocol
+
+        return getattr(protocol, name)
     # Replays load the simulator page's module: only when asked for, to keep the import fast.
     if name in ("ReplayError", "ReplaySession"):
         from .simulator import replay

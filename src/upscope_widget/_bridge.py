@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import protocol
 from ._json import short_repr
-from .protocol import Problem
+from ._lazy import lazy_module
+from .errors import Problem
+
+if TYPE_CHECKING:
+    from . import protocol
+else:
+    protocol = lazy_module("upscope_widget.protocol")  # pydantic: loaded with the first session
 
 # kernel -> frontend
 # {"kind", "items": [[seq, wire_message, in_doubt?], ...]}; in_doubt: the previous owner may
@@ -56,7 +61,6 @@ BRIDGE_NAMES: dict[str, str] = {
     "ITEM_UNREADABLE": ITEM_UNREADABLE,
     "ITEM_INVALID": ITEM_INVALID,
     "ITEM_TOOLBAR": ITEM_TOOLBAR,
-    "STATE_UPDATE": protocol.STATE_UPDATE,
 }
 
 

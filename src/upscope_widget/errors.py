@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import traitlets
 
@@ -65,3 +66,14 @@ class UpscopeProtocolWarning(UserWarning):
 
 class NoFrontendError(TimeoutError):
     """An ``await`` on a session that no frontend shows: nothing can ever arrive."""
+
+
+class Problem(NamedTuple):
+    """Something inbound that does not follow the protocol.
+
+    ``field`` names the state property (wire name) it concerns, or is ``None`` for a whole
+    message: a field's problem is reported once until the field's value changes.
+    """
+
+    field: str | None
+    text: str

@@ -7,7 +7,7 @@ are their aliases. Inbound models keep unknown fields, because the vendor may ad
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasGenerator,
@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from ._json import json_problem, short_repr
+from .errors import Problem as Problem
 
 # --- Events (iframe -> host) -------------------------------------------------------------------
 
@@ -489,17 +490,6 @@ _NORMALISED_ACTIONS = {name.casefold(): name for name in INSTRUCTION_PARAMS}
 
 
 # --- Inbound parsing ---------------------------------------------------------------------------
-
-
-class Problem(NamedTuple):
-    """Something inbound that does not follow the protocol.
-
-    ``field`` names the state property (wire name) it concerns, or is ``None`` for a whole
-    message: a field's problem is reported once until the field's value changes.
-    """
-
-    field: str | None
-    text: str
 
 
 _ABSENT = object()

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anywidget
-import pydantic
 import traitlets
 
-from . import _bridge, _frontends, protocol
+from . import _bridge, _frontends
 from ._callbacks import Callbacks
+from ._lazy import lazy_module
 from ._traits import SessionTrait, applying, strict_equal
 from ._traits import update as update_traits
 from ._waiting import Waiters
@@ -30,19 +30,22 @@ from .errors import (
     UpscopeProtocolWarning,
 )
 from .log import SessionLog
-from .protocol import AnyEvent, EmbeddedSessionState
 from .urls import check_watch_url, origin_of
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Iterable
 
+    from . import protocol
     from .agents.effects import EventStream
     from .agents.mcp import McpServerHandle
     from .analysis.summary import SessionSummary
+    from .protocol import AnyEvent, EmbeddedSessionState
     from .rest import UpscopeClient
     from .simulator import SimulatorControl
     from .simulator.replay import ReplaySession
+else:
+    protocol = lazy_module("upscope_widget.protocol")  # pydantic: loaded with the first session
 
 _STATIC = Path(__file__).parent / "static"
 _LOG = logging.getLogger("upscope_widget")
@@ -50,7 +53,6 @@ _MAX_NOTICES = 20
 _MAX_NOTICE_CHARS = 4000
 #: Fields whose current problem was reported (so that it is not reported again); bounded.
 _MAX_REPORTED = 64
-_WIRE_ORDER = {wire: i for i, wire in enumerate(protocol.STATE_FIELDS.values())}
 #: How long an ``await`` waits for a frontend to show up before saying that none will.
 FRONTEND_GRACE = 5.0
 _CSS_LENGTH = re.compile(r"^\d+(\.\d+)?(px|%|em|rem|vh|vw|ch)$")
@@ -176,6 +178,9 @@ class UpscopeSession(anywidget.AnyWidget):
                 "install the package with `pip install -e .` (needs Node.js/npm) "
                 "or run `npm install && npm run build`."
             )
+        # the protocol's models load here, in the thread that makes the session, before any
+        # message can arrive (a comm thread must not be the one to load them)
+        self._wire_order = {wire: i for i, wire in enumerate(protocol.STATE_FIELDS.values())}
         self._outbox = _bridge.Outbox()
         self._decoder = _bridge.InboundDecoder()
         self._raw_state: dict[str, Any] = {}
@@ -418,6 +423,8 @@ class UpscopeSession(anywidget.AnyWidget):
             latency_ms: extra delay before the simulator answers an instruction.
             **session_options: as for the constructor (``width``, ``height``).
         """
+        from pydantic import ValidationError
+
         from .simulator import SimulatorControl, SimulatorOptions, build_page
 
         try:
@@ -431,7 +438,7 @@ class UpscopeSession(anywidget.AnyWidget):
                     "latency_ms": latency_ms,
                 }
             )
-        except pydantic.ValidationError as err:
+        except ValidationError as err:
             raise ValueError(protocol.describe_error(err, "simulate")) from None
         session = cls("", _simulator_page=build_page(options), **session_options)
         session._simulator = SimulatorControl(post=session._post)
@@ -1058,9 +1065,10 @@ class UpscopeSession(anywidget.AnyWidget):
         )
         # All in place before the first observer runs, each change announced once, in order;
         # cheaper than setattr under hold_trait_notifications, which cross-validates again.
-        traits = [wire for wire in changed_wire if wire in _WIRE_ORDER]
+        order = self._wire_order
+        traits = [wire for wire in changed_wire if wire in order]
         if len(traits) > 1:
-            traits.sort(key=_WIRE_ORDER.__getitem__)  # announced in the documented order
+            traits.sort(key=order.__getitem__)  # announced in the documented order
         update_traits(self, [
             *((protocol.WIRE_TO_FIELD[wire], new.get(wire)) for wire in traits),
             ("state", state),
