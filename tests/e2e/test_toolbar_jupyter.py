@@ -1,5 +1,6 @@
 """The toolbar in a real JupyterLab with a real kernel: a click while the kernel is really busy,
-and the toolbar in JupyterLab's light and dark themes.
+keyboard use next to JupyterLab's own shortcuts, the toolbar in JupyterLab's light and dark
+themes, and a session grid.
 
 Screenshots go to ``build/screenshots/`` (or ``$UPSCOPE_SCREENSHOTS``):
 ``toolbar-jupyterlab-light.png`` and ``toolbar-jupyterlab-dark.png``.
@@ -169,3 +170,57 @@ def test_a_session_grid_in_jupyterlab(lab_server, make_notebook):
     nb.wait_for("() => document.querySelectorAll('.upscope-grid-picture iframe').length === 3",
                 what="every iframe back in its card")
     assert nb.evaluate("() => document.querySelectorAll('iframe.upscope-frame').length") == 3
+
+
+CELLS = """() => window.__harnessPanel.content.widgets.map(
+    w => [w.model.type, w.model.sharedModel.getSource()])"""
+
+
+def test_keyboard_use_of_the_toolbar_inside_jupyterlab(lab_server, make_notebook, origins):
+    # JupyterLab's notebook shortcuts live on the same keys (a, b, d d, m, Enter, Escape):
+    # keys typed into the toolbar must reach it and never edit the notebook.
+    url = f"{origins[1]}/frame.html"
+    nb = make_notebook(lab_server, [
+        "from upscope_widget import UpscopeSession\n"
+        f"session = UpscopeSession({url!r}, height=300)\n"
+        "session",
+        "x = 1",
+    ])
+    nb.run_cell(0)
+    frame = session_frame(nb, origins[1])
+    frame.evaluate("postState()")
+    nb.wait_for("() => { const b = document.querySelector("
+                "'.upscope-toolbar [data-action=setMode][data-mode=pointer]'); "
+                "return b && !b.disabled; }", what="the toolbar to be live")
+    cells = nb.evaluate(CELLS)
+
+    page = nb.page
+    page.locator('.upscope-toolbar [data-mode="pointer"]').focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # Tab stays among the toolbar's controls
+    assert nb.evaluate("() => !!document.activeElement.closest('.upscope-toolbar')")
+    page.locator('.upscope-toolbar [data-mode="cursor"]').focus()
+    page.keyboard.press(" ")
+    page.locator('.upscope-toolbar [data-action="setCurrentUrl"]').click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("https://shop.example/a/b/dd/mmm?y=zz")
+    page.keyboard.press("Enter")
+    page.locator('.upscope-toolbar [data-action="endSession"]').focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")  # disarms the end (and must not leave the toolbar's reach)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    want = [{"action": "setMode", "mode": "pointer"}, {"action": "setMode", "mode": "cursor"},
+            {"action": "setCurrentUrl", "url": "https://shop.example/a/b/dd/mmm?y=zz"},
+            {"action": "endSession"}]
+    for _ in range(3000):
+        got = [r["data"] for r in frame.evaluate("window.received")]
+        if len(got) >= len(want):
+            break
+        nb.pump(10)
+    assert got == want
+    assert nb.evaluate(CELLS) == cells, "keys typed into the toolbar edited the notebook"
+    heard = nb.wait_for_kernel(
+        "[(e.kind, e.source) for e in session.log if e.direction == 'out']",
+        lambda h: len(h) >= len(want), timeout=30)
+    assert heard == [[w["action"], "toolbar"] for w in want]
