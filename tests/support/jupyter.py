@@ -16,15 +16,11 @@ Everything that waits while the browser must make progress waits through Playwri
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import nbformat
 from jupyter_client.blocking.client import BlockingKernelClient
+
+from support.processes import ServerProcess, ServerStartError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -117,10 +115,6 @@ class JupyterHarnessError(RuntimeError):
     """Base class of the errors this harness raises."""
 
 
-class ServerStartError(JupyterHarnessError):
-    """The Jupyter server did not come up; the message ends with the tail of its log."""
-
-
 class NotebookTimeoutError(JupyterHarnessError, TimeoutError):
     """Something the harness waited for did not happen in time."""
 
@@ -148,13 +142,6 @@ class CellExecutionError(JupyterHarnessError):
 
 def _strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def write_notebook(directory: str | os.PathLike[str], name: str, cells: Sequence[str]) -> Path:
@@ -228,9 +215,7 @@ class JupyterServer:
         self._startup_timeout = startup_timeout
         self._token = secrets.token_hex(24)
         self._base_dir: Path | None = None
-        self._port: int | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_file: Any = None
+        self._server: ServerProcess | None = None
 
     # -- properties -------------------------------------------------------------------------
 
@@ -257,9 +242,9 @@ class JupyterServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:PORT/`` (with trailing slash, no token)."""
-        if self._port is None:
+        if self._server is None or self._server.port is None:
             raise JupyterHarnessError("the server is not started")
-        return f"http://127.0.0.1:{self._port}/"
+        return f"http://127.0.0.1:{self._server.port}/"
 
     @property
     def base_dir(self) -> Path:
@@ -308,7 +293,7 @@ class JupyterServer:
         Raises:
             ServerStartError: the process died or did not answer in time (log tail included).
         """
-        if self._proc is not None:
+        if self._server is not None:
             raise JupyterHarnessError("the server is already started")
         self._root_dir.mkdir(parents=True, exist_ok=True)
         if self._given_base_dir is not None:
@@ -317,72 +302,25 @@ class JupyterServer:
         else:
             self._base_dir = Path(tempfile.mkdtemp(prefix=f"jupyter-{self._kind}-"))
         self._prepare_dirs()
-        env = self._server_env()
-        # The port is chosen before the server binds it; with port_retries=0 a lost race
-        # makes the server exit, and we try again on another port.
-        last_error: ServerStartError | None = None
-        for _attempt in range(3):
-            self._port = _free_port()
-            self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-            self._proc = subprocess.Popen(
-                self._command(self._port),
-                cwd=self._root_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                self._wait_until_up()
-                return
-            except ServerStartError as err:
-                last_error = err
-                port_taken = "already in use" in self.log_tail(20)
-                self._terminate()
-                if not port_taken:
-                    break
-        self._cleanup_base_dir()
-        assert last_error is not None
-        raise last_error
+        # Kernels run in sessions of their own; any that outlive the server carry our unique
+        # runtime dir in their argv (`-f <runtime_dir>/kernel-<id>.json`).
+        self._server = ServerProcess(
+            f"jupyter {self._kind}", self._command, cwd=self._root_dir,
+            env=self._server_env(), log_path=self.log_path, probe=self._probe,
+            startup_timeout=self._startup_timeout, owned_marker=str(self.runtime_dir),
+        )
+        try:
+            self._server.start()
+        except ServerStartError:
+            self._server = None
+            self._cleanup_base_dir()
+            raise
 
     def stop(self) -> None:
         """Stop the server (SIGTERM to its process group, then SIGKILL) and its kernels."""
-        self._terminate()
+        if self._server is not None:
+            self._server.stop()
         self._cleanup_base_dir()
-
-    def _terminate(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 10.0)):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, sig)
-                try:
-                    proc.wait(timeout=grace)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            # Kernels run in sessions of their own; any that outlived the server carry our
-            # unique runtime dir in their argv (`-f <runtime_dir>/kernel-<id>.json`).
-            self._kill_leftover_kernels()
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def _kill_leftover_kernels(self) -> None:
-        if self._base_dir is None:
-            return
-        needle = str(self.runtime_dir).encode()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if needle in cmdline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(entry.name), signal.SIGKILL)
 
     def _cleanup_base_dir(self) -> None:
         if self._given_base_dir is None and self._base_dir is not None:
@@ -470,30 +408,14 @@ class JupyterServer:
             *self._extra_args,
         ]
 
-    def _wait_until_up(self) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + self._startup_timeout
-        status_url = f"{self.url}api/status?token={self._token}"
-        last: object = None
-        while time.monotonic() < deadline:
-            code = self._proc.poll()
-            if code is not None:
-                raise ServerStartError(
-                    f"jupyter {self._kind} exited with code {code} before answering "
-                    f"{self.url}api/status" + self._log_excerpt()
-                )
-            try:
-                with urllib.request.urlopen(status_url, timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-                    last = resp.status
-            except (urllib.error.URLError, OSError) as err:
-                last = err
-            time.sleep(0.1)  # no browser involved yet
-        raise ServerStartError(
-            f"jupyter {self._kind} did not answer {self.url}api/status within "
-            f"{self._startup_timeout:.0f}s (last: {last!r})" + self._log_excerpt()
-        )
+    def _probe(self, port: int) -> tuple[bool, str]:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/status?token={self._token}", timeout=2
+            ) as resp:
+                return resp.status == 200, f"HTTP {resp.status}"
+        except (urllib.error.URLError, OSError) as err:
+            return False, repr(err)
 
     # -- logs -------------------------------------------------------------------------------
 
@@ -565,7 +487,7 @@ class JupyterServer:
         return KernelHandle(self, kernel_id, timeout=timeout)
 
     def __repr__(self) -> str:
-        where = self.url if self._port is not None else "not started"
+        where = self.url if self._server is not None else "not started"
         return f"JupyterServer(kind={self._kind!r}, nodelay={self._nodelay}, {where})"
 
 
