@@ -634,8 +634,10 @@ export class Bridge implements PageBridge {
   private scheduleFlush(): void {
     if (this.pendingYield !== 0) {
       if (this.out.length >= this.yieldCap) {
-        this.yieldCap = Math.min(2 * this.yieldCap, BURST_MAX_ITEMS);
+        const cap = Math.min(2 * this.yieldCap, BURST_MAX_ITEMS);
         this.flush();
+        this.afterQueued(); // behind the messages still queued: the burst ends when it runs
+        this.yieldCap = cap;
       }
       return;
     }
@@ -656,6 +658,7 @@ export class Bridge implements PageBridge {
    * window's message events are, behind those already waiting (a microtask would run before
    * them, and a timer is clamped and may run later). */
   private afterQueued(): void {
+    if (this.disposed) return;
     if (this.yieldPort === null) {
       const channel = new MessageChannel();
       channel.port1.onmessage = (e: MessageEvent) => {
