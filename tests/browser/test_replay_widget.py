@@ -13,6 +13,7 @@ import pytest
 
 from support.widget_harness import WidgetHarness
 from upscope_widget import ReplayError, SessionLog, UpscopeSession
+from upscope_widget.simulator import CONTROL_PREFIX
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +67,8 @@ def test_a_replay_reaches_python_like_the_original(harness, browser, origins, tm
         replayed_events: list[str] = []
         replay.on_state_change(lambda state, changed: replayed.append((state, changed)))
         replay.on_event(lambda event: replayed_events.append(event.type))
+        heard: list[Any] = []
+        replay.on_instruction(lambda action, params, source: heard.append((action, source)))
         h2.mount(views=1)
         src = h2.page.locator("iframe.upscope-frame").get_attribute("src")
         assert src.startswith("blob:")
@@ -73,8 +76,13 @@ def test_a_replay_reaches_python_like_the_original(harness, browser, origins, tm
         h2.wait_until(lambda: len(replayed) >= len(states), 30, "every state")
         assert replayed == states  # the same states, in the same order, the same changes
         assert replayed_events == events
-        assert [(e.direction, e.kind, e.data) for e in replay.log] == \
-            [(e.direction, e.kind, e.data) for e in original.log if e.direction == "in"]
+        # the replay's log is the recording's: events and instructions, in order (the
+        # simulator's own control messages aside); the instructions were shown, not posted
+        recorded = [e for e in original.log if not e.kind.startswith(CONTROL_PREFIX)]
+        assert [(e.direction, e.kind, e.data, e.source) for e in replay.log] == \
+            [(e.direction, e.kind, e.data, e.source) for e in recorded]
+        assert heard == [(e.kind, e.source) for e in recorded if e.direction == "out"]
+        assert len(heard) == 7
         assert replay.finished and replay.position == pytest.approx(replay.duration)
         assert replay.summary().status_timeline[-1][1] == "terminated"
         # a replay cannot be driven

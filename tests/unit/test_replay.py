@@ -192,6 +192,30 @@ def test_position_starts_with_the_first_replayed_event(replay):
     assert repr(session).startswith("<ReplaySession 4.0/4.0 s speed=2")
 
 
+def test_recorded_instructions_take_their_place_in_the_replays_log(replay):
+    session, c, _fake = replay
+    heard: list[Any] = []
+    session.on_instruction(lambda action, params, source: heard.append((action, params, source)))
+    c.from_frontend({"kind": "hello", "frontend": "f1", "posted": 0})
+    c.from_frontend(batch(full({"sessionStatus": "active", "color": "#111111",
+                                "size": {"width": 1, "height": 2}}), frontend="f1"))
+    # the instruction recorded before the first state is logged before it
+    assert [(e.direction, e.kind, e.source) for e in session.log] == [
+        ("out", "setMode", "python"), ("in", STATE, None)]
+    assert heard == [("setMode", {"mode": "draw"}, "python")]
+    c.from_frontend(batch({"s": {"sessionStatus": "viewerReady"}, "x": ["size"]},
+                          {"e": {"type": "futureEvent", "x": 1}},
+                          {"e": {"type": "error", "error": "connection:data"}},
+                          {"s": {"color": "#222222"}}, frontend="f1"))
+    # the simulator's control message is not an instruction; the toolbar's click, recorded
+    # after the last event, comes once that event has arrived, with its recorded source
+    assert [(e.direction, e.kind, e.source) for e in session.log] == [
+        (e.direction, e.kind, e.source) for e in RECORDING
+        if not e.kind.startswith("upscope-sim:")]
+    assert heard[-1] == ("switchColor", {}, "toolbar")
+    assert [m for m in c.customs() if m.get("kind") == "instructions"] == []  # none posted
+
+
 def test_seeking_back_before_the_end_makes_the_session_live_again(replay):
     session, c, _ = replay
     c.from_frontend({"kind": "hello", "frontend": "f1", "posted": 0})

@@ -235,8 +235,11 @@ class ReplaySession(UpscopeSession):
 
     The recorded states and events reach Python in order, with the recorded timing divided by
     ``speed``, through the same path as a live session's: traits, ``on_state_change``,
-    ``on_event`` and :attr:`log` see them as they saw the original. The page shows the recorded
-    pages, tabs, tool, color and errors. Instructions raise :class:`ReplayError`.
+    ``on_event`` and :attr:`log` see them as they saw the original. The recorded instructions
+    are shown on the page, never posted; each is logged and told to ``on_instruction`` (with
+    its recorded source) just before the first event recorded after it (until a
+    :meth:`seek`). The page shows the recorded pages, tabs, tool, color and errors. Sending
+    an instruction raises :class:`ReplayError`.
 
     Args:
         log: the recording: a :class:`SessionLog` of one session, or a path to a saved one.
@@ -277,7 +280,21 @@ class ReplaySession(UpscopeSession):
         # timeline, until a seek makes the page post a state of its own choosing.
         self._arrivals: list[float] | None = [it[0] for it in timeline.items if it[1] != "i"]
         self._heard = 0
+        # The recorded instructions, by the number of events recorded before each: the page
+        # shows them and posts nothing, so Python logs them where they belong, just before the
+        # next event arrives (those after the last event, once it has).
+        self._instructions: list[list[tuple[dict[str, Any], str]]] = [[]]
+        for item in timeline.items:
+            if item[1] == "i":
+                self._instructions[-1].append((item[2], item[3] or "python"))
+            else:
+                self._instructions.append([])
+        self._instructions_told = 0  # how many of those lists were logged
         self.on_event(self._arrived)
+
+    def _receive(self, raw: Any) -> None:
+        self._tell_instructions(self._heard)
+        super()._receive(raw)
 
     def _arrived(self, _event: Any) -> None:
         at = None
@@ -285,6 +302,20 @@ class ReplaySession(UpscopeSession):
             at = self._arrivals[self._heard]
         self._heard += 1
         self._clock.arrived(at)
+        if self._arrivals is not None and self._heard == len(self._arrivals):
+            self._tell_instructions(self._heard)  # those recorded after the last event
+
+    def _tell_instructions(self, up_to: int) -> None:
+        """Log the recorded instructions before event ``up_to`` (and tell on_instruction)."""
+        if self._arrivals is None:
+            return  # after a seek, which events arrive is the page's choice: nothing to place
+        while self._instructions_told <= min(up_to, len(self._instructions) - 1):
+            for message, source in self._instructions[self._instructions_told]:
+                action = str(message.get("action"))
+                self._log.add("out", action, dict(message), source=source)
+                self._on_instruction(action, {k: v for k, v in message.items()
+                                              if k != "action"}, source)
+            self._instructions_told += 1
 
     @property
     def recording(self) -> SessionLog:
