@@ -403,6 +403,7 @@ def measure_server(browser: Any, nodelay: bool, args: argparse.Namespace, rows: 
 
             # 2. a burst of snapshots from the iframe vs trait writes from JS
             nb.kernel.execute("widget_seen.clear(); baseline_seen.clear()")
+            wait_quiet()  # the round trips' aftermath is not the burst's to pay
             t0 = frame.evaluate(f"burst({args.burst})")
             got = wait_kernel(nb, "len(widget_seen)", lambda n: n >= args.burst, 60)
             seen = nb.kernel.eval("[v for _, v in widget_seen]")
@@ -411,6 +412,7 @@ def measure_server(browser: Any, nodelay: bool, args: argparse.Namespace, rows: 
                            f"in order: {seen == sorted(seen)}")
             last = nb.kernel.eval("widget_seen[-1][0]") * 1000
             first = nb.kernel.eval("widget_seen[0][0]") * 1000
+            wait_quiet()
             nb.kernel.execute(f"echo.burst = {args.burst}")
             wait_kernel(nb, "baseline_seen and baseline_seen[-1][1]",
                         lambda v: v == args.burst, 60)
