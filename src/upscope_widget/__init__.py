@@ -61,6 +61,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    # the lazily loaded names too: tab completion in a notebook lists them
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> object:
     if name in _PROTOCOL_MODELS:
         from . import protocol
