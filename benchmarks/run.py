@@ -473,9 +473,37 @@ def measure_server(browser: Any, nodelay: bool, args: argparse.Namespace, rows: 
             # 4. a replay at speed=0 vs the live burst (bench_analysis.py)
             bench_analysis.measure_replay(nb, lambda: session_frame(nb, origin), args, rows, Row,
                                           label, wait_kernel, Lost)
+
+            # 5. the idle burst from an iframe of another site, as a real watch link's is:
+            # Chromium runs it in another process, and its messages come in IPC chunks
+            measure_cross_site(nb, origin, args, rows, label, folder)
         finally:
             nb.close()
             page.close()
+
+
+def measure_cross_site(nb: NotebookPage, origin: str, args: argparse.Namespace,
+                       rows: list[Row], label: str, folder: Path) -> None:
+    """The idle burst again, the session's iframe on another site (an out-of-process iframe)."""
+    url = relay_origin(origin) + "/echo.html?cross-site"
+    # the relay lives on that site too and would forward these messages: it goes first
+    nb.kernel.execute(f"relay.close()\nsession.url = {url!r}")
+    frame = None
+    for _ in range(300):
+        frame = find_frame(nb.page, url, "typeof window.burst === 'function'")
+        if frame:
+            break
+        nb.pump(100)
+    if frame is None:
+        raise Lost(f"the cross-site session iframe never loaded\n{nb.diagnostics()}")
+    wait_kernel(nb, "session.session_status", lambda v: v == "viewerReady", 30)
+    totals = [idle_burst(nb, frame, args.burst, folder)[0] for _ in range(args.idle_reps)]
+    rows.append(Row(f"burst of {args.burst}, kernel idle, cross-site iframe: first post -> last "
+                    "on_state_change", label, statistics.median(totals), None, "ms",
+                    "<= 150 ms",
+                    f"median of {len(totals)} (range {min(totals):.0f}-{max(totals):.0f} ms); "
+                    "as the row above, the iframe on another site than the notebook, as a "
+                    "real watch link is, so Chromium runs it in another process"))
 
 
 def measure_static(args: argparse.Namespace, rows: list[Row], origin: str) -> None:

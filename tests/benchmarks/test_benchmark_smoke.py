@@ -26,6 +26,9 @@ def test_benchmark_quick_run(tmp_path):
     for server in ("stock", "TCP_NODELAY"):
         for case in ("round trip, median", "round trip, p95",
                      "burst of 50: arrived in order", "burst of 50: first post -> last observer",
+                     "burst of 50, kernel idle: first post -> last on_state_change",
+                     "burst of 50, kernel idle, cross-site iframe: first post -> last "
+                     "on_state_change",
                      "websocket frame, one-field change"):
             assert (case, server) in cases
     assert ("JS bundle, minified", "-") in cases
