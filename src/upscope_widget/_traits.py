@@ -9,13 +9,17 @@ do: it decides whether to notify with ``old == new``, which misses ``1`` -> ``Tr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import ipywidgets
 import traitlets
 
 from .errors import ReadOnlyStateError
+
+_WIDGET_NOTIFY = ipywidgets.Widget.notify_change
 
 #: The instruction that changes each state trait, named in the error raised on assignment.
 INSTRUCTION_FOR: dict[str, str] = {
@@ -107,8 +111,15 @@ def update(obj: traitlets.HasTraits, items: Iterable[tuple[str, Any]]) -> None:
         if not strict_equal(old, value):
             changes.append(traitlets.Bunch(name=name, old=old, new=value, owner=obj,
                                            type="change"))
+    # These traits are never synced: ipywidgets' notify_change would only read the comm and
+    # the synced keys to decide to send nothing (four trait reads per change, on every
+    # snapshot of a burst). Straight to traitlets' observers, unless something else hooks in
+    # (a subclass, or hold_trait_notifications, which sets it on the instance).
+    notify = obj.notify_change
+    if getattr(notify, "__func__", None) is _WIDGET_NOTIFY:
+        notify = functools.partial(traitlets.HasTraits.notify_change, obj)
     for change in changes:
-        obj.notify_change(change)
+        notify(change)
 
 
 @contextmanager

@@ -680,6 +680,8 @@ def parse_event(
             return None, None, [Problem(None, f"ignored {STATE_UPDATE} whose 'state' is not an "
                                               f"object: {short_repr(state_raw)}")]
         state, values, problems = parse_state(state_raw, previous, previous_state)
+        if not rest:  # the usual snapshot: nothing beside the state to keep
+            return StateUpdateEvent.model_validate({"state": state}), values, problems
         event, extra_problems = _event(StateUpdateEvent, {"state": state}, rest, kind)
         return event, values, problems + extra_problems
     problem = json_problem(rest, name=kind)

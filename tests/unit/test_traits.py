@@ -8,7 +8,7 @@ import pytest
 import traitlets
 
 from support.wire import batch, full, snapshot
-from upscope_widget import ReadOnlyStateError
+from upscope_widget import ReadOnlyStateError, UpscopeSession
 from upscope_widget._traits import SessionTrait, applying, update
 
 
@@ -93,3 +93,13 @@ def test_every_snapshot_reaches_observers_with_the_whole_snapshot_in_place(make_
     assert all(color == f"#{v:06x}" and state.data_bounce_speed == v for v, color, state in seen)
     assert [s.data_bounce_speed for s, _ in calls] == list(range(1, 1001))
     assert all(changed == {"data_bounce_speed", "color"} for _, changed in calls)
+
+
+def test_no_session_trait_is_synced():
+    # _traits.update tells observers without asking ipywidgets whether to sync the change: that
+    # holds only while the session's own traits stay in the kernel
+    synced = [name for name, trait in UpscopeSession.class_traits().items()
+              if isinstance(trait, SessionTrait) and trait.metadata.get("sync")]
+    assert synced == []
+    assert len([t for t in UpscopeSession.class_traits().values()
+                if isinstance(t, SessionTrait)]) >= 22
