@@ -1,6 +1,6 @@
 """Benchmarks of the widget's bridge, each figure beside a baseline measured in the same run.
 
-    python benchmarks/run.py            # full run (about 2 minutes)
+    python benchmarks/run.py            # full run (about 3 minutes)
     python benchmarks/run.py --quick    # tiny counts: checks that everything still arrives
     python benchmarks/run.py --render   # only rewrite the README's table from results.json
 
@@ -9,7 +9,9 @@ kernel and headless Chromium, measures, prints a table and writes benchmarks/res
 
 Bursts are timed two ways: while a second client polls the kernel (what a test does), and as a
 person meets them, with the session displayed, an ``on_state_change`` callback recording and
-the kernel idle (ipykernel 7 handles comm messages more slowly then: trap 12 in the notes).
+the kernel idle (ipykernel 7 handles comm messages more slowly then: trap 12 in the notes),
+the latter also from a cross-site iframe, as a real watch link is. Each burst starts on a
+quiet machine (``wait_quiet``).
 Round trips are judged against two bare anywidgets: one echoing in JS, and one relaying the same
 messages through a cross-origin iframe, the floor for any widget that embeds one.
 It never judges a time: it fails only when something did not arrive (a lost or reordered
