@@ -11,24 +11,13 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import expect
 
-from support.apps import AppServer, console_collector, src_env
-from support.frames import find_frame
+from support.apps import AppServer, console_collector, simulator_frame, src_env
 
 DEMO = Path(__file__).parents[2] / "notebooks" / "marimo_demo.py"
 TIMEOUT_MS = 60_000
-
-
-def simulator_frame(page: Any, server: AppServer, errors: list[str]) -> Any:
-    for _ in range(600):
-        frame = find_frame(page, "blob:", "document.getElementById('overlay') !== null")
-        if frame:
-            return frame
-        page.wait_for_timeout(100)
-    raise AssertionError(f"the simulator's frame never loaded\n{errors}\n{server.log_tail()}")
 
 
 def test_marimo_run_state_in_instruction_out_and_reactive_cells(browser, tmp_path):

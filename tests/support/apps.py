@@ -15,10 +15,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from support.frames import find_frame
 from support.jupyter import SRC_DIR
 from support.processes import ServerProcess
 
-__all__ = ["AppServer", "console_collector", "src_env"]
+__all__ = ["AppServer", "console_collector", "simulator_frame", "src_env"]
 
 
 def src_env(**extra: str) -> dict[str, str]:
@@ -111,6 +112,16 @@ class AppServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def simulator_frame(page: Any, server: AppServer, errors: list[str]) -> Any:
+    """The simulator page's frame (a ``blob:`` iframe) once it has drawn, for up to 60 s."""
+    for _ in range(600):
+        frame = find_frame(page, "blob:", "document.getElementById('overlay') !== null")
+        if frame:
+            return frame
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the simulator's frame never loaded\n{errors}\n{server.log_tail()}")
 
 
 def console_collector(page: Any) -> list[str]:
