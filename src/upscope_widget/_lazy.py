@@ -2,7 +2,7 @@
 
 pydantic and the protocol's models take about as long to import as anywidget itself; a
 notebook that only imports the package should not wait for them. They load with the first
-session, in the thread that makes it (``UpscopeSession.__init__`` reads from the protocol), so
+session, in the thread that makes it (``UpscopeSession.__init__`` calls :func:`load_now`), so
 no comm thread ever races the load.
 """
 
@@ -30,3 +30,8 @@ def lazy_module(name: str) -> ModuleType:
     if parent in sys.modules:
         setattr(sys.modules[parent], child, module)
     return module
+
+
+def load_now(module: ModuleType) -> None:
+    """Run a lazy module's code now, in this thread (reading any attribute of it does)."""
+    vars(module)

@@ -187,6 +187,8 @@ STATE_FIELDS: dict[str, str] = {
     name: to_camel(name) for name in EmbeddedSessionState.model_fields
 }
 WIRE_TO_FIELD: dict[str, str] = {wire: name for name, wire in STATE_FIELDS.items()}
+#: camelCase wire key -> its place in the documented order (traits change in this order).
+WIRE_ORDER: dict[str, int] = {wire: i for i, wire in enumerate(STATE_FIELDS.values())}
 
 
 # --- Events as models --------------------------------------------------------------------------
@@ -509,6 +511,9 @@ def parse_state(
     Only properties whose value is not the very object in ``previous`` are checked: pass
     ``previous_state``, the state parsed from ``previous``, and the others are taken from it
     rather than validated again (a burst of snapshots changes one or two properties each).
+
+    The raw values returned are exactly the properties set in the state (``model_fields_set``,
+    documented ones by attribute name, unknown ones by wire name).
     """
     problems: list[Problem] = []
     data = dict(raw)
@@ -680,8 +685,6 @@ def parse_event(
             return None, None, [Problem(None, f"ignored {STATE_UPDATE} whose 'state' is not an "
                                               f"object: {short_repr(state_raw)}")]
         state, values, problems = parse_state(state_raw, previous, previous_state)
-        if not rest:  # the usual snapshot: nothing beside the state to keep
-            return StateUpdateEvent.model_validate({"state": state}), values, problems
         event, extra_problems = _event(StateUpdateEvent, {"state": state}, rest, kind)
         return event, values, problems + extra_problems
     problem = json_problem(rest, name=kind)

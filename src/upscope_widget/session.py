@@ -18,7 +18,7 @@ import traitlets
 
 from . import _bridge, _frontends
 from ._callbacks import Callbacks
-from ._lazy import lazy_module
+from ._lazy import lazy_module, load_now
 from ._traits import SessionTrait, applying, strict_equal
 from ._traits import update as update_traits
 from ._waiting import Waiters
@@ -180,7 +180,7 @@ class UpscopeSession(anywidget.AnyWidget):
             )
         # the protocol's models load here, in the thread that makes the session, before any
         # message can arrive (a comm thread must not be the one to load them)
-        self._wire_order = {wire: i for i, wire in enumerate(protocol.STATE_FIELDS.values())}
+        load_now(protocol)
         self._outbox = _bridge.Outbox()
         self._decoder = _bridge.InboundDecoder()
         self._raw_state: dict[str, Any] = {}
@@ -1001,8 +1001,7 @@ class UpscopeSession(anywidget.AnyWidget):
             )
 
     def _receive(self, raw: Any) -> None:
-        previous = self._raw_state
-        event, values, problems = protocol.parse_event(raw, previous, self.state)
+        event, values, problems = protocol.parse_event(raw, self._raw_state, self.state)
         if isinstance(event, protocol.StateUpdateEvent) and values is not None:
             status = event.state.session_status
             if self._ended and status != "terminated":
@@ -1039,13 +1038,7 @@ class UpscopeSession(anywidget.AnyWidget):
         self._waiters.notify(event)
 
     def _apply_state(self, state: EmbeddedSessionState, raw: dict[str, Any]) -> None:
-        fields_set = state.model_fields_set
-        if len(fields_set) == len(raw):
-            new = raw  # parse_state's values are the very properties set in its state
-        else:  # pragma: no cover - defensive
-            # fields_set holds documented fields by attribute name and unknown ones by wire name
-            valid = [protocol.STATE_FIELDS.get(name, name) for name in fields_set]
-            new = {k: raw[k] for k in valid if k in raw}
+        new = raw  # parse_state's values: exactly the properties set in ``state``
         old = self._raw_state
         # An unchanged property is the very same object from one snapshot to the next (the
         # decoder keeps it): identity settles most of them before strict_equal is called.
@@ -1065,7 +1058,7 @@ class UpscopeSession(anywidget.AnyWidget):
         )
         # All in place before the first observer runs, each change announced once, in order;
         # cheaper than setattr under hold_trait_notifications, which cross-validates again.
-        order = self._wire_order
+        order = protocol.WIRE_ORDER
         traits = [wire for wire in changed_wire if wire in order]
         if len(traits) > 1:
             traits.sort(key=order.__getitem__)  # announced in the documented order

@@ -440,4 +440,7 @@ def test_parsing_from_the_previous_state_equals_parsing_whole(sequence):
         whole = protocol.parse_state(raw, previous)
         quick = protocol.parse_state(raw, previous, state)
         assert _parsed(quick) == _parsed(whole), raw
+        # the session applies the values as the state's properties: they must be the same set
+        assert set(quick[1]) == {protocol.STATE_FIELDS.get(name, name)
+                                 for name in quick[0].model_fields_set}, raw
         state, previous = quick[0], quick[1]

@@ -25,7 +25,7 @@ from .. import protocol
 from .._traits import applying
 from ..errors import UpscopeProtocolWarning
 from ..log import LogEntry, SessionLog
-from ..session import UpscopeSession
+from ..session import UpscopeSession, _params_of
 from ._control import CONTROL_PREFIX, REPLAY_ACTIONS, SimulatorControl
 from ._page import SimulatorOptions, build_page
 
@@ -313,8 +313,7 @@ class ReplaySession(UpscopeSession):
             for message, source in self._instructions[self._instructions_told]:
                 action = str(message.get("action"))
                 self._log.add("out", action, dict(message), source=source)
-                self._on_instruction(action, {k: v for k, v in message.items()
-                                              if k != "action"}, source)
+                self._on_instruction(action, _params_of(message), source)
             self._instructions_told += 1
 
     @property
