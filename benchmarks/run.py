@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import bench_analysis  # noqa: E402
 from support.chromium import LAUNCH_ARGS, find_chromium  # noqa: E402
-from support.frames import find_frame  # noqa: E402
+from support.frames import wait_for_frame  # noqa: E402
 from support.jupyter import JupyterServer, NotebookPage, open_notebook, write_notebook  # noqa: E402
 from support.widget_harness import serve  # noqa: E402
 
@@ -283,13 +283,12 @@ def wait_kernel(nb: NotebookPage, expr: str, until: Any, timeout: float) -> Any:
     return value
 
 
-def session_frame(nb: NotebookPage, origin: str) -> Any:
-    for _ in range(300):
-        frame = find_frame(nb.page, origin + "/echo.html", "typeof window.burst === 'function'")
-        if frame:
-            return frame
-        nb.pump(100)
-    raise Lost(f"the session iframe never loaded\n{nb.diagnostics()}")
+def session_frame(nb: NotebookPage, url_prefix: str) -> Any:
+    """The echo page's frame whose URL starts with ``url_prefix``, once it can burst."""
+    frame = wait_for_frame(nb.page, url_prefix, "typeof window.burst === 'function'")
+    if frame is None:
+        raise Lost(f"the session iframe {url_prefix} never loaded\n{nb.diagnostics()}")
+    return frame
 
 
 def relay_origin(origin: str) -> str:
@@ -381,8 +380,8 @@ def measure_server(browser: Any, nodelay: bool, args: argparse.Namespace, rows: 
         nb = open_notebook(page, server, "bench.ipynb")
         try:
             nb.run_all()
-            frame = session_frame(nb, origin)
-            relay_frame = session_frame(nb, relay_origin(origin))
+            frame = session_frame(nb, origin + "/echo.html")
+            relay_frame = session_frame(nb, relay_origin(origin) + "/echo.html")
             wait_kernel(nb, "session.session_status", lambda v: v == "viewerReady", 30)
 
             # 1. round trips, interleaved with the bare echo
@@ -473,8 +472,9 @@ def measure_server(browser: Any, nodelay: bool, args: argparse.Namespace, rows: 
                             f"our payload {payload} B; the rest is Jupyter's message envelope"))
 
             # 4. a replay at speed=0 vs the live burst (bench_analysis.py)
-            bench_analysis.measure_replay(nb, lambda: session_frame(nb, origin), args, rows, Row,
-                                          label, wait_kernel, Lost)
+            echo_url = origin + "/echo.html"
+            bench_analysis.measure_replay(nb, lambda: session_frame(nb, echo_url), args, rows,
+                                          Row, label, wait_kernel, Lost)
 
             # 5. the idle burst from an iframe of another site, as a real watch link's is:
             # Chromium runs it in another process, and its messages come in IPC chunks
@@ -490,14 +490,7 @@ def measure_cross_site(nb: NotebookPage, origin: str, args: argparse.Namespace,
     url = relay_origin(origin) + "/echo.html?cross-site"
     # the relay lives on that site too and would forward these messages: it goes first
     nb.kernel.execute(f"relay.close()\nsession.url = {url!r}")
-    frame = None
-    for _ in range(300):
-        frame = find_frame(nb.page, url, "typeof window.burst === 'function'")
-        if frame:
-            break
-        nb.pump(100)
-    if frame is None:
-        raise Lost(f"the cross-site session iframe never loaded\n{nb.diagnostics()}")
+    frame = session_frame(nb, url)
     wait_kernel(nb, "session.session_status", lambda v: v == "viewerReady", 30)
     totals = [idle_burst(nb, frame, args.burst, folder)[0] for _ in range(args.idle_reps)]
     rows.append(Row(f"burst of {args.burst}, kernel idle, cross-site iframe: first post -> last "

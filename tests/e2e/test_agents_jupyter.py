@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from support.aio import run
-from support.frames import find_frame
+from support.frames import wait_for_frame
 from support.jupyter import open_notebook
 from upscope_widget import protocol
 from upscope_widget.agents.effects import resolve_action
@@ -27,12 +27,10 @@ SHOP = "https://shop.acme-outfitters.example"
 
 def simulator_frame(nb: Any) -> Any:
     """The simulator page in the widget's iframe, once it has drawn its toolbar."""
-    for _ in range(300):
-        frame = find_frame(nb.page, "blob:", "document.getElementById('tool-name') !== null")
-        if frame:
-            return frame
-        nb.pump(100)
-    raise AssertionError(f"the simulator iframe never loaded\n{nb.diagnostics()}")
+    frame = wait_for_frame(nb.page, "blob:", "document.getElementById('tool-name') !== null")
+    if frame is None:
+        raise AssertionError(f"the simulator iframe never loaded\n{nb.diagnostics()}")
+    return frame
 
 
 def wait_in_frame(nb: Any, frame: Any, js: str, what: str, tries: int = 300) -> Any:

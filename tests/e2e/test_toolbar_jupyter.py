@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from support import jupyter
-from support.frames import find_frame
+from support.frames import session_frame
 
 SCREENSHOTS = Path(os.environ.get("UPSCOPE_SCREENSHOTS",
                                   Path(__file__).parents[2] / "build" / "screenshots"))
@@ -35,15 +35,6 @@ try:
 finally:
     sys.setswitchinterval(_old)
 """
-
-
-def session_frame(nb: Any, origin: str) -> Any:
-    for _ in range(300):
-        frame = find_frame(nb.page, origin + "/frame.html", "typeof window.post === 'function'")
-        if frame:
-            return frame
-        nb.pump(100)
-    raise AssertionError(f"the session iframe from {origin} never loaded\n{nb.diagnostics()}")
 
 
 def test_a_click_reaches_the_iframe_while_the_kernel_is_busy(lab_server, make_notebook, origins):

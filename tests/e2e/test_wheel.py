@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from support.frames import find_frame
+from support.frames import wait_for_frame
 from support.jupyter import open_notebook, write_notebook
 from support.venv_jupyter import VenvJupyterServer, create_venv, path_without_node, venv_env
 
@@ -72,12 +72,8 @@ def test_installed_wheel_shows_a_simulator_session_in_jupyterlab(page, tmp_path)
                                         lambda s: s == "viewerReady", timeout=90)
             assert status == "viewerReady"
             # the simulator page from the wheel is what the page shows, as a blob: frame
-            for _ in range(300):
-                frame = find_frame(page, "blob:", "document.getElementById('overlay') !== null")
-                if frame:
-                    break
-                nb.pump(100)
-            else:
+            frame = wait_for_frame(page, "blob:", "document.getElementById('overlay') !== null")
+            if frame is None:
                 raise AssertionError("no simulator frame in the page" + nb.diagnostics())
             nb.kernel.execute("session.set_mode('draw')")
             nb.wait_for_kernel("session.control_tool", lambda t: t == "drawing", timeout=60)

@@ -7,17 +7,7 @@ from typing import Any
 
 import pytest
 
-from support.frames import find_frame
-
-
-def session_frame(nb: Any, origin: str) -> Any:
-    """The widget's iframe (the protocol test page) once it is loaded and scriptable."""
-    for _ in range(300):
-        frame = find_frame(nb.page, origin + "/frame.html", "typeof window.post === 'function'")
-        if frame:
-            return frame
-        nb.pump(100)
-    raise AssertionError(f"the session iframe from {origin} never loaded\n{nb.diagnostics()}")
+from support.frames import session_frame
 
 
 def wait_received(nb: Any, frame: Any, count: int) -> list[dict[str, Any]]:

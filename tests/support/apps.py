@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from support.frames import find_frame
+from support.frames import wait_for_frame
 from support.jupyter import SRC_DIR
 from support.processes import ServerProcess
 
@@ -116,12 +116,10 @@ class AppServer:
 
 def simulator_frame(page: Any, server: AppServer, errors: list[str]) -> Any:
     """The simulator page's frame (a ``blob:`` iframe) once it has drawn, for up to 60 s."""
-    for _ in range(600):
-        frame = find_frame(page, "blob:", "document.getElementById('overlay') !== null")
-        if frame:
-            return frame
-        page.wait_for_timeout(100)
-    raise AssertionError(f"the simulator's frame never loaded\n{errors}\n{server.log_tail()}")
+    frame = wait_for_frame(page, "blob:", "document.getElementById('overlay') !== null", 600)
+    if frame is None:
+        raise AssertionError(f"the simulator's frame never loaded\n{errors}\n{server.log_tail()}")
+    return frame
 
 
 def console_collector(page: Any) -> list[str]:
