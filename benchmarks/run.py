@@ -237,10 +237,10 @@ def _rss_kib():
 
 
 _m = UpscopeSession(FRAME_URL)
-_m._handle_frontend_message(_m, {"kind": "hello", "posted": 0}, [])
+_m.receive_frontend_message({"kind": "hello", "frontend": "bench", "posted": 0})
 _first = {"s": {"sessionStatus": "viewerReady", "dataBounceSpeed": 0, "color": "#000000"},
           "f": True}
-_m._handle_frontend_message(_m, {"kind": "batch", "events": [_first]}, [])
+_m.receive_frontend_message({"kind": "batch", "frontend": "bench", "events": [_first]})
 _points = []
 gc.collect()
 _points.append((0, _rss_kib()))
@@ -248,7 +248,7 @@ _done = 0
 for _mark in MARKS:
     while _done < _mark:
         _batch = [{"s": {"dataBounceSpeed": _done + k + 1}} for k in range(100)]
-        _m._handle_frontend_message(_m, {"kind": "batch", "events": _batch}, [])
+        _m.receive_frontend_message({"kind": "batch", "frontend": "bench", "events": _batch})
         _done += 100
     gc.collect()
     _points.append((_done, _rss_kib()))

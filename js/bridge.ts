@@ -29,6 +29,8 @@ const BURST_MAX_ITEMS = 1000;
 const LAZY_FLUSH = 150;
 /** How long a new owner waits to hear what the previous one posted before posting (ms). */
 const HANDOVER_WAIT = 500;
+/** The queue's mark for a toolbar click (the kernel numbers its instructions from 1). */
+const TOOLBAR_SEQ = 0;
 
 
 export interface Source {
@@ -163,6 +165,8 @@ export class Bridge implements PageBridge {
   private origin = "";
   private blobUrl: string | null = null;
   private loaded = false;
+  /** Instructions waiting to be posted, in order. Seq 0 marks a toolbar click that came while
+   * the kernel's instructions were held or queued: it waits behind them, never overtakes. */
   private queue: Array<[number, Json]> = [];
   private highestReceived = 0;
   private posted = 0;
@@ -340,10 +344,19 @@ export class Bridge implements PageBridge {
   postFromToolbar(message: Json): boolean {
     const target = this.frame?.contentWindow;
     if (this.disposed || !this.active || !this.loaded || !target) return false;
+    if (this.hold !== null || this.queue.length) {
+      this.queue.push([TOOLBAR_SEQ, message]);
+      this.pump();
+      return true;
+    }
+    this.postToolbar(target, message);
+    return true;
+  }
+
+  private postToolbar(target: Window, message: Json): void {
     target.postMessage(message, this.origin);
     this.out.push({ [P.ITEM_TOOLBAR]: message });
     this.scheduleFlush();
-    return true;
   }
 
   /** A synced setting of the session (views of another widget, e.g. a grid, have no model). */
@@ -448,7 +461,7 @@ export class Bridge implements PageBridge {
     }
     if (isPlainObject(msg) && msg.kind === P.DELIVERED) {
       const upTo = typeof msg.upTo === "number" ? msg.upTo : 0;
-      this.queue = this.queue.filter(([seq]) => seq > upTo);
+      this.queue = this.queue.filter(([seq]) => seq === TOOLBAR_SEQ || seq > upTo);
       this.highestReceived = Math.max(this.highestReceived, upTo);
       if (msg.by === this.hold) this.inDoubt.clear(); // it told us: nothing is in doubt
       this.unhold(msg.by as string);
@@ -493,6 +506,10 @@ export class Bridge implements PageBridge {
     if (!this.loaded || !target || this.hold !== null) return;
     while (this.queue.length) {
       const [seq, message] = this.queue.shift()!;
+      if (seq === TOOLBAR_SEQ) {
+        this.postToolbar(target, message);
+        continue;
+      }
       target.postMessage(message, this.origin);
       this.posted = seq;
     }
@@ -587,7 +604,15 @@ export class Bridge implements PageBridge {
     // A property that cannot travel is named with the reason (once, until it changes); Python
     // keeps its last good value, and every other property still arrives.
     const invalid: Record<string, string> = Object.create(null);
+    // A bounded count, so that a state growing key by key costs the same per snapshot; the
+    // ones beyond are counted for Python to report (Python keeps the documented ones first).
+    let count = 0;
+    let leftOut = 0;
     for (const key in state) {
+      if (++count > P.MAX_STATE_PROPERTIES) {
+        leftOut = Object.keys(state).length - P.MAX_STATE_PROPERTIES;
+        break;
+      }
       const value = state[key];
       if (value === undefined) continue;
       let repr: string | undefined;
@@ -614,6 +639,7 @@ export class Bridge implements PageBridge {
     }
     const item: Item = { [P.ITEM_STATE]: changes };
     if (Object.keys(invalid).length) item[P.ITEM_INVALID] = invalid;
+    if (leftOut > 0) item[P.ITEM_LEFT_OUT] = leftOut;
     if (full) item[P.ITEM_FULL] = true;
     else {
       const removed = [...this.prevJson!.keys()].filter((k) => !next.has(k));

@@ -18,6 +18,8 @@ export const EVENT_TYPES: readonly string[] = [
  * (Python's JSON decoder recurses, and a deep value would break the whole batch). */
 export const MAX_DEPTH = 64;
 export const MAX_JSON_CHARS = 1048576;
+/** The most properties of a snapshot forwarded; the rest are left out, and counted. */
+export const MAX_STATE_PROPERTIES = 256;
 
 // kernel -> frontend
 export const KIND_INSTRUCTIONS = "instructions";
@@ -37,6 +39,7 @@ export const ITEM_EVENT = "e";
 export const ITEM_UNREADABLE = "u";
 export const ITEM_TOOLBAR = "t";
 export const ITEM_INVALID = "i";
+export const ITEM_LEFT_OUT = "o";
 
 /** State keys the status card and header draw. */
 export const KEY_STATUS = "sessionStatus";

@@ -2,11 +2,14 @@
 
 from typing import TYPE_CHECKING
 
+from ._version import __version__
 from .errors import (
     NoFrontendError,
     ReadOnlyStateError,
+    ReplayError,
     SessionEndedError,
     SessionErrorInfo,
+    SettingError,
     UpscopeProtocolWarning,
 )
 from .grid import SessionGrid
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
         UnknownEvent,
         Visitor,
     )
-    from .simulator.replay import ReplayError, ReplaySession
+    from .session import ReplaySession
 
 #: The protocol's pydantic models: imported when first asked for (pydantic takes about as long
 #: to import as anywidget; a session loads them anyway when it is made).
@@ -34,7 +37,6 @@ _PROTOCOL_MODELS = frozenset({
     "SessionEndedEvent", "Size", "StateUpdateEvent", "UnknownEvent", "Visitor",
 })
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Connection",
@@ -51,6 +53,7 @@ __all__ = [
     "SessionErrorInfo",
     "SessionGrid",
     "SessionLog",
+    "SettingError",
     "Size",
     "StateUpdateEvent",
     "UnknownEvent",
@@ -72,8 +75,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(protocol, name)
     # Replays load the simulator page's module: only when asked for, to keep the import fast.
-    if name in ("ReplayError", "ReplaySession"):
-        from .simulator import replay
+    if name == "ReplaySession":
+        from .session import ReplaySession
 
-        return getattr(replay, name)
+        return ReplaySession
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

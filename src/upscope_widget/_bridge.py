@@ -3,7 +3,7 @@
 These names are ours, not the vendor's; ``js/protocol.ts`` spells the same ones (a unit test
 fails if the two drift). Browser -> kernel data travels as custom messages, never as traitlet
 writes from JS: those are merged by ipywidgets and stall under ipykernel 7.4 after an awaiting
-cell (see the notes in ``shared/notes``).
+cell (see "Why custom messages" in ``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._json import short_repr
+from ._json import MAX_STATE_PROPERTIES, short_repr
 from ._lazy import lazy_module
 from .errors import Problem
 
@@ -42,6 +42,7 @@ ITEM_FULL = "f"
 ITEM_EVENT = "e"  # {"e": any other message, as received}
 ITEM_UNREADABLE = "u"  # {"u": "why"}: a message the frontend could not (or would not) forward
 ITEM_INVALID = "i"  # in a state item, {"i": {key: why}}: properties too deep or long to forward
+ITEM_LEFT_OUT = "o"  # in a state item, {"o": n}: properties beyond MAX_STATE_PROPERTIES left out
 # {"t": wire instruction}: the toolbar posted it to the iframe already; Python only hears of it,
 # in order with the iframe's events (a click while the kernel is busy must not wait for it)
 ITEM_TOOLBAR = "t"
@@ -60,6 +61,7 @@ BRIDGE_NAMES: dict[str, str] = {
     "ITEM_EVENT": ITEM_EVENT,
     "ITEM_UNREADABLE": ITEM_UNREADABLE,
     "ITEM_INVALID": ITEM_INVALID,
+    "ITEM_LEFT_OUT": ITEM_LEFT_OUT,
     "ITEM_TOOLBAR": ITEM_TOOLBAR,
 }
 
@@ -114,7 +116,7 @@ class Outbox:
         return dropped
 
 
-_STATE_ITEM_KEYS = frozenset({ITEM_STATE, ITEM_REMOVED, ITEM_FULL, ITEM_INVALID})
+_STATE_ITEM_KEYS = frozenset({ITEM_STATE, ITEM_REMOVED, ITEM_FULL, ITEM_INVALID, ITEM_LEFT_OUT})
 
 
 class InboundDecoder:
@@ -173,6 +175,15 @@ class InboundDecoder:
             self._snapshot.update(changes)
             for key in removed:
                 self._snapshot.pop(key, None)
+            left_out = item.get(ITEM_LEFT_OUT)
+            if type(left_out) is int and left_out > 0:
+                problems.append(Problem(protocol.TOO_MANY_PROPERTIES, (
+                    f"the state has more than {MAX_STATE_PROPERTIES} properties; the browser "
+                    "forwarded only the first ones")))
+            if len(self._snapshot) > MAX_STATE_PROPERTIES:  # a frontend that does not bound it
+                self._snapshot, too_many = protocol.bound_properties(self._snapshot)
+                if too_many is not None:
+                    problems.append(too_many)
             return {"type": protocol.STATE_UPDATE, "state": dict(self._snapshot)}, problems
         if len(item) != 1:
             return _unreadable(item)

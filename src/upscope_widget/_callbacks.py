@@ -21,8 +21,16 @@ class Callbacks(ipywidgets.CallbackDispatcher):  # type: ignore[misc]
         self._report = report
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
-        """Call every registered callback in order."""
+        """Call every registered callback in order.
+
+        The callbacks registered when the dispatch starts are called, in order, except those
+        removed meanwhile (by an earlier callback, or by one in a nested dispatch): a removed
+        callback is never called again. One added meanwhile waits for the next dispatch.
+        """
         for callback in list(self.callbacks):
+            # the copy keeps the loop safe from changes; a callback removed since must not run
+            if callback not in self.callbacks:
+                continue
             try:
                 callback(*args, **kwargs)
             except Exception:

@@ -9,6 +9,7 @@ Python's and the browser's JSON code recurse, so a deeply nested value would rai
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 from typing import Any
 
@@ -16,6 +17,10 @@ from typing import Any
 MAX_DEPTH = 64
 #: The longest JSON text accepted for one value, in characters (estimated while walking it).
 MAX_JSON_CHARS = 1_048_576
+#: The most properties a state snapshot may have. The documented ones are always kept; unknown
+#: ones beyond the limit are left out and reported, so that a page that grows its state key by
+#: key cannot make every next snapshot cost more (the frontend bounds it too).
+MAX_STATE_PROPERTIES = 256
 #: Integers beyond this lose precision in JavaScript, which is where instructions go.
 MAX_SAFE_INT = 2**53 - 1
 
@@ -117,3 +122,54 @@ def json_problem(
         if budget < 0:
             return f"{name} is longer than {MAX_JSON_CHARS} characters as JSON"
     return None
+
+
+# A JSON string (closed or running to the end of the text), or one bracket: what decides nesting.
+_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[{]|[\]}]', re.DOTALL)
+
+
+def json_text_problem(text: str, *, max_depth: int = MAX_DEPTH) -> str | None:
+    """Return why JSON ``text`` must not be parsed, as a phrase, or ``None`` if it may be.
+
+    The phrase follows "is"/"are" in the caller's sentence: ``"nested deeper than 64
+    levels"`` or ``"longer than 1048576 characters"``. Python's ``json`` parser recurses, so
+    text nested about a thousand deep raises ``RecursionError``; this scan is iterative and
+    skips brackets inside strings, so it is the check to make before ``json.loads``. Whether
+    the text is JSON at all is left to the parser.
+    """
+    if len(text) > MAX_JSON_CHARS:
+        return f"longer than {MAX_JSON_CHARS} characters"
+    depth = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            continue
+        if token in "[{":
+            depth += 1
+            if depth > max_depth:
+                return f"nested deeper than {max_depth} levels"
+        else:
+            depth -= 1
+    return None
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice (``json.loads`` would keep only the last)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the key {short_repr(key, 60)} twice")
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads`` that raises :class:`DuplicateKeyError`.
+
+    The stock parser silently keeps the last of repeated keys, so ``{"mode": "draw",
+    "mode": "cursor"}`` would be read as something its sender may not have meant.
+    """
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKeyError(key)
+        result[key] = value
+    return result

@@ -10,22 +10,34 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ._json import short_repr
+
 if TYPE_CHECKING:
     import asyncio
 
 
-def check_timeout(timeout: float | None) -> None:
-    """Raise ``ValueError`` unless ``timeout`` is a positive number of seconds or ``None``."""
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or math.isnan(timeout)
-        or timeout <= 0
-    ):
+def check_timeout(timeout: float | None) -> float | None:
+    """Return ``timeout`` as seconds (a float), or ``None``; raise ``ValueError`` if it is none.
+
+    Allowed: a positive finite number of seconds, ``None`` or ``math.inf`` (both wait
+    forever). Everything else raises ``ValueError`` naming the value: zero, negative numbers,
+    NaN, booleans, non-numbers, and integers too large for a float (``10**400``), which would
+    otherwise raise ``OverflowError`` wherever the timeout meets a clock.
+    """
+    if timeout is None:
+        return None
+    seconds: float | None = None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        try:
+            seconds = float(timeout)
+        except OverflowError:
+            seconds = None
+    if seconds is None or math.isnan(seconds) or seconds <= 0:
         raise ValueError(
-            f"timeout must be a positive number of seconds, or None to wait forever; "
-            f"got {timeout!r}"
+            f"timeout must be a positive number of seconds, or None (or math.inf) to wait "
+            f"forever; got {short_repr(timeout)}"
         )
+    return seconds
 
 
 class Waiters:
@@ -44,30 +56,35 @@ class Waiters:
     ) -> Any:
         """Wait until ``check(event)`` holds; return ``result(event)``.
 
-        ``check(None)`` is tried first (the condition may hold already); if it fails,
-        ``before_waiting(remaining)`` is awaited, the condition is tried again (it may have come
-        true meanwhile), then events are watched. The whole wait, ``before_waiting`` included,
-        raises ``TimeoutError`` with ``describe()`` after ``timeout`` seconds.
+        The wait is registered first, then ``check(None)`` is tried (the condition may hold
+        already): an event that another thread delivers meanwhile resolves it instead of being
+        missed. If the condition does not hold, ``before_waiting(remaining)`` is awaited (events
+        arriving during it count too), the condition is tried again, then events are watched.
+        The whole wait, ``before_waiting`` included, raises ``TimeoutError`` with
+        ``describe()`` after ``timeout`` seconds.
         """
         import asyncio  # here, not at import time: only automations need it
 
-        check_timeout(timeout)
-        if check(None):
-            return result(None)
+        seconds = check_timeout(timeout)
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None or math.isinf(timeout) else loop.time() + timeout
-        if before_waiting is not None:
-            await before_waiting(None if deadline is None else max(0.0, deadline - loop.time()))
-            if check(None):
-                return result(None)
+        deadline = None if seconds is None or math.isinf(seconds) else loop.time() + seconds
         future: asyncio.Future[Any] = loop.create_future()
         entry = (check, future)
         self._pending.append(entry)
-        remaining = None if deadline is None else max(0.0, deadline - loop.time())
         try:
-            event = await asyncio.wait_for(future, remaining)
-        except asyncio.TimeoutError:
-            raise TimeoutError(f"timed out after {timeout} s: {describe()}") from None
+            if check(None):
+                return result(None)
+            if before_waiting is not None:
+                await before_waiting(
+                    None if deadline is None else max(0.0, deadline - loop.time())
+                )
+                if not future.done() and check(None):
+                    return result(None)
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                event = await asyncio.wait_for(future, remaining)
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"timed out after {timeout} s: {describe()}") from None
         finally:
             if entry in self._pending:
                 self._pending.remove(entry)

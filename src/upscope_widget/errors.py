@@ -60,6 +60,14 @@ class ReadOnlyStateError(traitlets.TraitError, AttributeError):
     """A session-state trait was assigned from Python; it only reflects the session."""
 
 
+class SettingError(traitlets.TraitError, ValueError):
+    """A setting of the session (``url``, ``width``, ``toolbar``, …) was given a bad value.
+
+    A ``ValueError``, as for every bad argument; also a ``TraitError``, so that traitlets rolls
+    the value back when it came from the frontend (ipywidgets applies those in a batch).
+    """
+
+
 class UpscopeProtocolWarning(UserWarning):
     """The iframe sent something that does not follow the protocol; the rest was applied."""
 
@@ -77,3 +85,17 @@ class Problem(NamedTuple):
 
     field: str | None
     text: str
+
+
+#: The extra that pandas and matplotlib come with.
+ANALYSIS_EXTRA = "pip install 'upscope-widget[analysis]'"
+
+
+def missing_extra(what: str, module: str) -> ImportError:
+    """Return the ImportError for an analysis feature whose optional dependency is missing."""
+    return ImportError(f"{what} needs {module}, which comes with the 'analysis' extra: "
+                       f"{ANALYSIS_EXTRA}")
+
+
+class ReplayError(RuntimeError):
+    """Raised when something tries to drive a replay: a replay only plays what was recorded."""

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
+from ._lazy import lazy_module
 from .errors import ERROR_DESCRIPTIONS
-from .session import UpscopeSession, _visitor_label
+from .session import UpscopeSession
+
+if TYPE_CHECKING:
+    from . import protocol
+else:
+    protocol = lazy_module("upscope_widget.protocol")  # pydantic: loaded with the first session
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -111,7 +117,7 @@ class SessionGrid(anywidget.AnyWidget):
             {
                 "status": s.session_status,
                 "current_url": s.current_url,
-                "visitor": _visitor_label(s.visitor) or None,
+                "visitor": protocol.visitor_label(s.visitor) or None,
                 "connected": s.connected,
                 "data_bounce_speed": s.data_bounce_speed,
                 "last_error": s.last_error.code if s.last_error is not None else None,

@@ -12,66 +12,21 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+
+from ._entries import SIMULATED_SOURCES as SIMULATED_SOURCES
+from ._entries import SOURCES as SOURCES
+from ._entries import Direction as Direction
+from ._entries import LogEntry as LogEntry
+from ._entries import Source as Source
+from ._entries import data_problem as data_problem
+from ._json import short_repr
+from .errors import missing_extra
 
 if TYPE_CHECKING:
     from .analysis.summary import SessionSummary
     from .simulator.replay import ReplayedState
 
-Direction = Literal["in", "out"]
-Source = Literal["python", "toolbar"]
-
-#: Who can send an instruction: code in the kernel, or the widget's toolbar.
-SOURCES: tuple[str, ...] = ("python", "toolbar")
-
-#: The extra that pandas and matplotlib come with.
-ANALYSIS_EXTRA = "pip install 'upscope-widget[analysis]'"
-
-
-def missing_extra(what: str, module: str) -> ImportError:
-    """Return the ImportError for an analysis feature whose optional dependency is missing."""
-    return ImportError(f"{what} needs {module}, which comes with the 'analysis' extra: "
-                       f"{ANALYSIS_EXTRA}")
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One line of the session log.
-
-    ``direction`` is ``"out"`` for an instruction (``kind`` is its ``action``) and ``"in"`` for
-    an event (``kind`` is its ``type``). ``data`` is the wire message; for a state update it
-    holds only the properties that changed (wire names), and ``changed`` their snake_case names
-    (a property that disappeared is in ``changed`` but not in ``data``).
-
-    ``source`` says who sent an instruction (``"python"`` or ``"toolbar"``); it is ``None`` for
-    events. ``session`` names the session an entry came from in a log that spans several
-    (:meth:`SessionLog.concat`), else ``None``. ``extra`` keeps the fields of a saved entry that
-    this version does not know, so that they survive a load and a save.
-    """
-
-    time: float
-    direction: Direction
-    kind: str
-    data: dict[str, Any]
-    changed: frozenset[str] = field(default_factory=frozenset)
-    source: str | None = None
-    session: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_record(self) -> dict[str, Any]:
-        """Return the entry as a flat dict (one row of a table)."""
-        record = {
-            "time": self.time,
-            "direction": self.direction,
-            "kind": self.kind,
-            "changed": sorted(self.changed),
-            "data": self.data,
-            "source": self.source,
-        }
-        if self.session is not None:
-            record["session"] = self.session
-        return record
 
 
 class SessionLog:
@@ -168,22 +123,43 @@ class SessionLog:
     ) -> None:
         """Append an entry stamped with the current time.
 
-        ``source`` says who sent an instruction: ``"python"`` (the default for ``"out"``) or
-        ``"toolbar"``; events (``"in"``) have none.
+        ``source`` says who sent an instruction: one of :data:`SOURCES` (``"python"``, the
+        default for ``"out"``, ``"toolbar"``, ...) or any other non-empty string (a source that
+        a newer version sends with, as in a replay of its log); events (``"in"``) have none.
+
+        Raises ``ValueError``, logging nothing, for an entry that could not be saved and
+        loaded back: a ``kind`` that is not a non-empty string, ``data`` that is not a bounded
+        JSON object (see :func:`data_problem`), ``changed`` names that are not strings.
         """
         if direction == "out":
             if source is None:
                 source = "python"
-            elif source not in SOURCES:
-                raise ValueError(f"source={source!r} is not allowed; use one of {SOURCES}")
-        elif source is not None:
-            raise ValueError(f"source={source!r} is only for instructions (direction 'out'); "
-                             "events have source None")
+            elif not isinstance(source, str) or not source:
+                raise ValueError(f"source={short_repr(source)} is not valid; expected a "
+                                 f"non-empty string such as one of {SOURCES}")
+        elif direction == "in":
+            if source is not None:
+                raise ValueError(f"source={short_repr(source)} is only for instructions "
+                                 "(direction 'out'); events have source None")
+        else:
+            raise ValueError(f"direction={short_repr(direction)} is not valid; allowed: "
+                             "'in', 'out'")
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"kind={short_repr(kind)} is not valid; expected a non-empty "
+                             "string (the action or the event type)")
+        if not isinstance(changed, (frozenset, set)) or not all(
+                isinstance(name, str) for name in changed):
+            raise ValueError(f"changed={short_repr(changed)} is not valid; expected a "
+                             "frozenset of property names (strings)")
+        problem = data_problem(data)
+        if problem is not None:
+            raise ValueError(f"cannot log {short_repr(kind, 60)}: {problem}")
         if not self.maxlen:
             return
         if len(self._entries) == self.maxlen:
             self.dropped += 1
-        self._entries.append(LogEntry(time.time(), direction, kind, data, changed, source))
+        self._entries.append(
+            LogEntry(time.time(), direction, kind, data, frozenset(changed), source))
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -248,7 +224,7 @@ class SessionLog:
         """
         from .analysis.store import load
 
-        return load(paths)
+        return load(paths, cls)
 
     @classmethod
     def concat(cls, logs: Iterable[SessionLog]) -> SessionLog:
@@ -258,7 +234,7 @@ class SessionLog:
         """
         from .analysis.store import concat
 
-        return concat(logs)
+        return concat(logs, cls)
 
     def summary(self) -> SessionSummary:
         """Return the key figures of the session: duration, statuses, latency, errors, pages."""
@@ -292,7 +268,16 @@ class SessionLog:
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(list(self._entries))
 
-    def __getitem__(self, index: int) -> LogEntry:
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> LogEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[LogEntry]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> LogEntry | list[LogEntry]:
+        """Return the entry at ``index`` (negative counts from the end), or a list for a slice."""
+        if isinstance(index, slice):
+            return list(self._entries)[index]
         return self._entries[index]
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from ._json import json_problem, short_repr
+from ._json import MAX_STATE_PROPERTIES, json_problem, short_repr
 from .errors import Problem as Problem
 
 # --- Events (iframe -> host) -------------------------------------------------------------------
@@ -497,6 +497,37 @@ _NORMALISED_ACTIONS = {name.casefold(): name for name in INSTRUCTION_PARAMS}
 _ABSENT = object()
 
 
+#: The problem field under which a state with too many properties is reported (once).
+TOO_MANY_PROPERTIES = "(properties)"
+
+
+def bound_properties(state: dict[str, Any]) -> tuple[dict[str, Any], Problem | None]:
+    """Return ``state`` with at most ``MAX_STATE_PROPERTIES`` properties, and the problem.
+
+    The documented properties are always kept, then the unknown ones in their order; those
+    beyond the limit are left out, and the problem names the first of them. A state within the
+    limit comes back as it is, with ``None``.
+    """
+    if len(state) <= MAX_STATE_PROPERTIES:
+        return state, None
+    order = WIRE_ORDER
+    room = MAX_STATE_PROPERTIES - sum(1 for key in state if key in order)
+    kept: dict[str, Any] = {}
+    first_left_out: str | None = None
+    for key, value in state.items():
+        if key in order:
+            kept[key] = value
+        elif room > 0:
+            kept[key] = value
+            room -= 1
+        elif first_left_out is None:
+            first_left_out = key
+    # the text stays the same while the state keeps growing: reported once, not per snapshot
+    return kept, Problem(TOO_MANY_PROPERTIES, (
+        f"the state has more than {MAX_STATE_PROPERTIES} properties; the unknown ones beyond "
+        f"the limit are left out, the first of them {short_repr(first_left_out, 60)}"))
+
+
 def parse_state(
     raw: dict[str, Any],
     previous: dict[str, Any] | None = None,
@@ -516,6 +547,9 @@ def parse_state(
     documented ones by attribute name, unknown ones by wire name).
     """
     problems: list[Problem] = []
+    raw, too_many = bound_properties(raw)
+    if too_many is not None:
+        problems.append(too_many)
     data = dict(raw)
     previous = previous or {}
 
@@ -675,9 +709,10 @@ def parse_event(
         return None, None, [Problem(None, f"ignored a message that is not an object: "
                                           f"{short_repr(raw)}")]
     kind = raw.get("type")
-    if not isinstance(kind, str):
-        return None, None, [Problem(None, f"ignored a message without a string 'type': "
-                                          f"{short_repr(raw)}")]
+    if not isinstance(kind, str) or not kind:
+        # an empty type names nothing: it could be neither told apart nor logged
+        return None, None, [Problem(None, f"ignored a message without a string 'type' (or "
+                                          f"with an empty one): {short_repr(raw)}")]
     rest = {k: v for k, v in raw.items() if k != "type"}
     if kind == STATE_UPDATE:
         state_raw = rest.pop("state", None)
@@ -730,3 +765,14 @@ def _event(
         return model.model_validate(fields), [
             Problem(None, f"{kind}: extra fields {short_repr(sorted(extra))} could not be kept")
         ]
+
+
+def visitor_label(visitor: Any) -> str:
+    """Return the visitor's name, else email, else short id (as the toolbar shows them)."""
+    if not isinstance(visitor, dict):
+        return ""
+    for key in ("callName", "email", "shortId"):
+        value = visitor.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""

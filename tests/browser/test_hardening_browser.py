@@ -84,6 +84,24 @@ def test_a_deep_property_is_refused_by_the_browser_and_the_state_keeps_moving(ha
     assert len(reports) == 1 and "deeper than 64" in reports[0]
 
 
+def test_the_browser_forwards_a_bounded_number_of_properties_and_says_so(harness):
+    session, frame = start(harness)
+    frame.evaluate(
+        """() => {
+             const extra = {};
+             for (let i = 0; i < 1000; i++) extra['k' + i] = i;
+             postState({...extra, color: '#000005'});
+           }"""
+    )
+    harness.wait_until(lambda: any("more than 256 properties" in n["text"]
+                                   for n in session.notices), what="the report")
+    assert session.state is not None
+    extras = session.state.model_extra or {}
+    assert len(session.state.model_fields_set) == 256  # 21 documented, then the first unknown
+    assert "k0" in extras and "k234" in extras and "k235" not in extras
+    assert session.color == "#000005"
+
+
 def test_an_oversized_event_is_refused_and_the_next_arrives(harness):
     session, frame = start(harness)
     messages: list[Any] = []

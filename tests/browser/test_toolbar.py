@@ -312,3 +312,31 @@ def test_bad_constructor_values_are_refused():
         UpscopeSession("https://example.com/w", load_timeout="20")
     with pytest.raises(ValueError, match="toolbar=1"):
         UpscopeSession("https://example.com/w", toolbar=1)
+
+
+def test_a_click_during_a_hand_over_hold_waits_behind_the_queued_instructions(harness):
+    session, frame, heard = start(harness)
+    frontend = harness.page.evaluate(
+        "[...window[Symbol.for('upscope-widget.bridges')].values()][0].frontendId")
+    # another page had the session: ours holds back what the kernel sends until it hears
+    # what that page posted
+    harness.page.evaluate(
+        "f => harness.fromKernel({kind: 'owner', frontend: f, previous: 'gone-page'})", frontend)
+    session.switch_color("#000001")
+    session.set_mode("pointer")
+    harness.pump()
+    harness.settle(100)
+    assert harness.received(frame) == []  # held
+    control(harness, "setMode", '[data-mode="draw"]').click()
+    harness.settle(100)
+    assert harness.received(frame) == []  # the click waits too: it came after them
+    harness.page.evaluate("harness.fromKernel({kind: 'delivered', upTo: 0, by: 'gone-page'})")
+    got = received(harness, frame, 3)
+    assert got == [
+        {"action": "switchColor", "color": "#000001"},
+        {"action": "setMode", "mode": "pointer"},
+        {"action": "setMode", "mode": "draw"},
+    ]
+    harness.wait_until(lambda: len(heard) == 3, what="the click heard by Python")
+    assert [(a, s) for a, _p, s in heard] == [
+        ("switchColor", "python"), ("setMode", "python"), ("setMode", "toolbar")]

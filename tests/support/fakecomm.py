@@ -20,6 +20,8 @@ class RecordingComm(BaseComm):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         self.sent: list[dict[str, Any]] = []
         self.opened: dict[str, Any] | None = None
+        self.page = "page-1"
+        self.greeted = False
         super().__init__(**kwargs)
 
     def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
@@ -38,7 +40,25 @@ class RecordingComm(BaseComm):  # type: ignore[misc]
         return [m["state"] for m in self.sent if m.get("method") == "update"]
 
     def from_frontend(self, content: Any) -> None:
-        """Deliver a custom message as the frontend's ``model.send(content)`` would."""
+        """Deliver a custom message as the frontend's ``model.send(content)`` would.
+
+        Like the real frontend, every message names its page: a message without a
+        ``"frontend"`` key gets the page of the latest hello (``"page-1"`` before any); pass
+        ``"frontend": None`` to send one without. A batch (or load timeout) before any hello is
+        preceded by the hello a real page always sends first.
+        """
+        if isinstance(content, dict) and "frontend" not in content:
+            content = {**content, "frontend": self.page}
+        if isinstance(content, dict) and content.get("kind") == "hello":
+            self.greeted = True
+            if isinstance(content.get("frontend"), str):
+                self.page = content["frontend"]
+        elif isinstance(content, dict) and content.get("kind") in ("batch", "loadTimeout") \
+                and not self.greeted:
+            self.from_frontend({"kind": "hello", "posted": 0, "frontend": content["frontend"]})
+        self._deliver(content)
+
+    def _deliver(self, content: Any) -> None:
         self.handle_msg({"content": {"data": {"method": "custom", "content": content}},
                          "buffers": []})
 

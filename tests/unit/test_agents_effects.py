@@ -231,3 +231,96 @@ def test_events_without_a_frontend(make_session):
 
     with pytest.raises(NoFrontendError):
         run(main())
+
+
+def custom(n):
+    return {"e": {"type": "customMessage", "message": {"n": n}}}
+
+
+def test_an_unread_stream_keeps_the_newest_events_and_says_what_it_dropped(make_session):
+    import warnings
+
+    session, comm = ready(make_session)
+
+    async def main():
+        stream = fx.EventStream(session, "customMessage", timeout=5, max_buffer=10)
+        comm.from_frontend(batch(*(custom(n) for n in range(25))))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            first = await stream.__anext__()
+            rest = [await stream.__anext__() for _ in range(9)]
+            told = [str(w.message) for w in caught]
+            kinds = {w.category for w in caught}
+            # a second gap is told once too, with its own count
+            comm.from_frontend(batch(*(custom(n) for n in range(100, 112))))
+            later = [await stream.__anext__() for _ in range(10)]
+            told_later = [str(w.message) for w in caught][len(told):]
+        stream.close()
+        return stream, first, rest, told, kinds, later, told_later
+
+    stream, first, rest, told, kinds, later, told_later = run(main())
+    assert [e.message["n"] for e in [first, *rest]] == list(range(15, 25))  # the newest, in order
+    assert len(told) == 1 and kinds == {RuntimeWarning}
+    assert "dropped 15 events" in told[0] and "max_buffer=10" in told[0]
+    assert [e.message["n"] for e in later] == list(range(102, 112))
+    assert len(told_later) == 1 and "dropped 2 events" in told_later[0]
+    assert stream.dropped == 17
+    assert stream.max_buffer == 10
+
+
+def test_session_events_are_bounded_by_default(make_session):
+    import warnings
+
+    session, comm = ready(make_session)
+
+    async def main():
+        stream = session.events("customMessage", timeout=5)
+        comm.from_frontend(batch(*(custom(n) for n in range(fx.MAX_BUFFER + 5))))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first = await stream.__anext__()
+        stream.close()
+        return stream, first
+
+    stream, first = run(main())
+    assert stream.max_buffer == fx.MAX_BUFFER == 1000
+    assert stream.dropped == 5 and first.message == {"n": 5}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10", None])
+def test_max_buffer_must_be_a_positive_int(make_session, bad):
+    session, _comm = ready(make_session)
+
+    async def main():
+        fx.EventStream(session, max_buffer=bad)
+
+    with pytest.raises(ValueError, match=rf"max_buffer={bad!r} is not allowed: .*e\.g\. 1000"):
+        run(main())
+    assert session._on_event.callbacks == []
+
+
+def test_a_stream_ends_with_its_session(make_session):
+    session, comm = ready(make_session)
+
+    async def main():
+        stream = session.events("customMessage", timeout=5)
+        comm.from_frontend(batch(custom(1), custom(2)))
+        session.close()
+        got = [event.message["n"] async for event in stream]
+        return stream, got
+
+    stream, got = run(main())
+    assert got == [1, 2]  # what had arrived, then the end
+    assert stream.closed
+    assert session._on_event.callbacks == [] and session._on_close.callbacks == []
+
+
+def test_a_waiting_stream_ends_when_its_session_closes(make_session):
+    session, _comm = ready(make_session)
+
+    async def main():
+        asyncio.get_running_loop().call_later(0.05, session.close)
+        return [event async for event in session.events(timeout=5)]
+
+    assert run(main()) == []
+    assert session._on_close.callbacks == []

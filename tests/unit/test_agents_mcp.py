@@ -45,6 +45,8 @@ async def mcp_session(url, headers, body):
 
 def test_the_official_client_lists_and_calls_the_tools(make_session):
     session, comm = ready(make_session)
+    heard = []
+    session.on_instruction(lambda action, params, source: heard.append((action, params, source)))
 
     async def main():
         handle = session.serve_mcp(wait=True, timeout=5)
@@ -82,6 +84,10 @@ def test_the_official_client_lists_and_calls_the_tools(make_session):
     assert hidden.is_error is True and "not offered" in hidden.structured_content["error"]
     assert state.structured_content["state"]["control_tool"] == "drawing"
     assert sent(comm) == [{"action": "setMode", "mode": "draw"}]
+    # the endpoint's instructions take the one outbound path, told and logged as "mcp"
+    assert heard == [("setMode", {"mode": "draw"}, "mcp")]
+    assert [(e.kind, e.source) for e in session.log if e.direction == "out"] == [
+        ("setMode", "mcp")]
 
 
 def test_requests_without_the_token_are_refused(make_session):
@@ -169,3 +175,64 @@ def test_without_the_sdk_the_error_names_the_extra(make_session, monkeypatch):
     with pytest.raises(ImportError, match=r"'agents' extra.*upscope-widget\[agents\]"):
         run(attempt())
     assert not agents_mcp._RUNNING
+
+
+LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+SET_MODE = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "set_mode", "arguments": {"mode": "draw"}}}
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def test_the_bearer_scheme_is_case_insensitive(make_session):
+    session, comm = ready(make_session)
+    token = "s3cret-token-of-24-chars"
+    accepted = [f"{scheme} {token}" for scheme in ("Bearer", "bearer", "BEARER", "bEaReR")]
+    accepted.append(f"Bearer  {token}")  # RFC 9110: one or more spaces after the scheme
+    refused = [f"Bearer{token}", f"Basic {token}", f"Token {token}", "Bearer",
+               f"Bearer {token.upper()}", f"Bearer {token} more", f"Bearer {token[:-1]}"]
+
+    async def main():
+        handle = session.serve_mcp(token=token, wait=False)
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                good = [(await http.post(handle.url, json=LIST,
+                                         headers={**ACCEPT, "Authorization": value})).status_code
+                        for value in accepted]
+                bad = [(await http.post(handle.url, json=SET_MODE,
+                                        headers={**ACCEPT, "Authorization": value})).status_code
+                       for value in refused]
+            return good, bad
+        finally:
+            handle.stop()
+            await handle.wait_closed()
+
+    good, bad = run(main())
+    assert good == [200] * len(accepted)
+    assert bad == [401] * len(refused)
+    assert sent(comm) == []
+
+
+def test_two_authorization_headers_are_refused(make_session):
+    session, comm = ready(make_session)
+
+    async def main():
+        handle = session.serve_mcp(wait=False)
+        right = ("Authorization", handle.headers["Authorization"])
+        wrong = ("Authorization", "Bearer not-the-token-at-all")
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                return [await http.post(handle.url, json=SET_MODE,
+                                        headers=[*ACCEPT.items(), *pair])
+                        for pair in ([wrong, right], [right, wrong], [right, right])]
+        finally:
+            handle.stop()
+            await handle.wait_closed()
+
+    answers = run(main())
+    assert [a.status_code for a in answers] == [400, 400, 400]
+    for answer in answers:
+        error = answer.json()
+        assert error["error"] == "invalid_request"
+        assert "2 Authorization headers" in error["error_description"]
+        assert "exactly one" in error["error_description"]
+    assert sent(comm) == []

@@ -261,3 +261,161 @@ def test_bad_runner_settings_raise(make_session):
 def test_every_tool_has_an_example():
     for tool in TOOLS.values():
         tool.model.model_validate(dict(tool.example))
+
+
+# --- what must never raise, and what must never be misread -------------------------------------
+
+
+def nested_lists(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def nested_objects(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+DEEP = 1000
+DEEP_CALLS = [
+    ("set_mode", '{"mode": ' + "[" * DEEP + "]" * DEEP + "}", ["set_mode", "nested deeper"]),
+    ("set_mode", "[" * DEEP + "]" * DEEP, ["set_mode", "nested deeper"]),
+    ("set_mode", nested_lists(DEEP), ["set_mode", "nested deeper"]),
+    ("set_mode", {"mode": nested_lists(DEEP)}, ["set_mode", "nested deeper"]),
+    ("send_custom_message", {"message": '{"a":' * DEEP + "1" + "}" * DEEP},
+     ["message", "nested deeper"]),
+    ("send_custom_message", '{"message": "' + '{\\"a\\":' * DEEP + "1" + "}" * DEEP + '"}',
+     ["message", "nested deeper"]),
+    ("send_custom_message", {"message": nested_objects(DEEP)}, ["message", "nested deeper"]),
+    (nested_lists(DEEP), {}, ["there is no tool"]),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "fragments"), DEEP_CALLS,
+                         ids=[f"deep-{i}" for i in range(len(DEEP_CALLS))])
+def test_deeply_nested_calls_answer_and_send_nothing(make_session, name, arguments, fragments):
+    session, comm = ready(make_session)
+    log_before = len(session.log)
+    result = run(session.run_tool_call(name, arguments))
+    assert set(result) == {"ok", "error"} and result["ok"] is False
+    assert "\n" not in result["error"] and len(result["error"]) < 1000
+    for fragment in fragments:
+        assert fragment in result["error"], result["error"]
+    assert instructions(comm) == []
+    assert len(session.log) == log_before
+
+
+def test_the_depth_bound_is_the_protocols_own(make_session):
+    from upscope_widget._json import MAX_DEPTH
+
+    session, comm = ready(make_session)
+    deepest = nested_objects(MAX_DEPTH)  # the deepest message the protocol takes
+    for arguments in ({"message": deepest}, {"message": json.dumps(deepest)},
+                      json.dumps({"message": deepest}),
+                      json.dumps({"message": json.dumps(deepest)})):
+        assert run(session.run_tool_call("send_custom_message", arguments))["ok"] is True
+    assert len(instructions(comm)) == 4
+    # one level more is refused, as the protocol refuses it
+    for arguments in ({"message": nested_objects(MAX_DEPTH + 1)},
+                      {"message": json.dumps(nested_objects(MAX_DEPTH + 1))}):
+        refused = run(session.run_tool_call("send_custom_message", arguments))
+        assert refused["ok"] is False and "nested deeper than" in refused["error"]
+    assert len(instructions(comm)) == 4
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_a_replay_answers_that_it_cannot_be_driven(wait):
+    from support.fakecomm import recording_comms
+    from upscope_widget import LogEntry, ReplaySession, SessionLog
+
+    recording = SessionLog.from_entries([
+        LogEntry(100.0, "in", "upscope.sessionState.update", {"sessionStatus": "viewerReady"},
+                 frozenset({"session_status"})),
+    ])
+    with recording_comms() as comms:
+        session = ReplaySession(recording, speed=0)
+    comm = comms[-1]
+    comm.from_frontend(HELLO)
+    before = len(comm.customs())
+    result = run(session.run_tool_call("set_mode", {"mode": "draw"}, wait=wait, timeout=5))
+    assert set(result) == {"ok", "error"} and result["ok"] is False
+    assert "replay" in result["error"] and "set_mode" in result["error"]
+    assert "\n" not in result["error"]
+    assert len(comm.customs()) == before and len(session.log) == 0
+    assert session._on_error.callbacks == []
+    # reading a replay is fine
+    assert run(session.run_tool_call("get_session_state"))["ok"] is True
+
+
+@pytest.mark.parametrize(("name", "arguments", "key"), [
+    ("set_mode", '{"mode":"draw","mode":"cursor"}', "mode"),
+    ("send_custom_message", '{"message": {"a": 1, "b": {"c": 1, "c": 2}}}', "c"),
+    ("send_custom_message", {"message": '{"x": 1, "x": 2}'}, "x"),
+    ("send_custom_message", '{"message": "{\\"y\\": 1, \\"y\\": 2}"}', "y"),
+])
+def test_repeated_keys_are_refused_by_name(make_session, name, arguments, key):
+    session, comm = ready(make_session)
+    result = run(session.run_tool_call(name, arguments))
+    assert set(result) == {"ok", "error"} and result["ok"] is False
+    assert f"{key!r} twice" in result["error"], result["error"]
+    assert instructions(comm) == []
+
+
+class BrokenCall:
+    """An SDK object whose dump fails."""
+
+    def model_dump(self) -> Any:
+        raise RuntimeError("cannot dump this call")
+
+
+def test_every_call_gets_its_result_in_order_whatever_happens_in_one(make_session, monkeypatch):
+    session, comm = ready(make_session)
+    send = session.send_instruction
+
+    def flaky(action, **params):
+        if action == "emojiConfetti":
+            raise RuntimeError("the comm went away")
+        send(action, **params)
+
+    monkeypatch.setattr(session, "send_instruction", flaky)
+    calls = [
+        {"id": "1", "name": "set_mode", "arguments": '{"mode": "draw"}'},
+        {"id": "2", "arguments": nested_lists(DEEP)},  # no name, deep: shown shortened
+        BrokenCall(),
+        {"id": "4", "name": "set_mode", "arguments": "[" * DEEP + "]" * DEEP},
+        {"id": "5", "name": "emoji_confetti", "arguments": {"emoji": "🎉"}},
+        {"id": "6", "name": "send_custom_message", "arguments": {"message": '{"a":' * DEEP}},
+        {"type": "text", "text": "done"},
+        {"id": "7", "name": "set_mode", "arguments": '{"mode": "cursor"}'},
+    ]
+    results = run(session.run_tool_calls(calls))
+    assert [r["call_id"] for r in results] == ["1", "2", None, "4", "5", "6", "7"]
+    assert [r["result"]["ok"] for r in results] == [True, False, False, False, False, False, True]
+    for r in results:
+        json.dumps(r, allow_nan=False)
+        if not r["result"]["ok"]:
+            assert set(r["result"]) == {"ok", "error"} and "\n" not in r["result"]["error"]
+    assert "cannot dump this call" in results[2]["result"]["error"]
+    assert "the comm went away" in results[4]["result"]["error"]
+    assert instructions(comm) == [{"action": "setMode", "mode": "draw"},
+                                  {"action": "setMode", "mode": "cursor"}]
+
+
+@pytest.mark.parametrize("calls", [
+    "set_mode", b"[]", bytearray(b"[]"), {"name": "set_mode", "arguments": "{}"}, 42, None,
+    FakeToolCall(id="call_1", function=FakeFunction(name="set_mode", arguments="{}")),
+])
+def test_run_tool_calls_wants_a_list_of_calls(make_session, calls):
+    session, comm = ready(make_session)
+    with pytest.raises(TypeError, match=r"calls must be a list of tool calls.*got ") as caught:
+        run(session.run_tool_calls(calls))
+    assert type(calls).__name__ in str(caught.value)
+    assert instructions(comm) == []
+    # a tuple or a generator is a list of calls
+    assert run(session.run_tool_calls(())) == []
+    made = ({"name": "toggle_video"} for _ in range(2))
+    assert [r["result"]["ok"] for r in run(session.run_tool_calls(made))] == [True, True]

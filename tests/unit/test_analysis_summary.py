@@ -38,7 +38,7 @@ HAND_MADE = [
     state(1.5, sessionStatus="snapshotReceived"),
     state(2.5, sessionStatus="viewerReady", dataBounceSpeed=300),
     out(3.0, "switchColor", source="toolbar"),
-    out(3.5, "upscope-sim:navigate", url=SHOP + "/cart"),  # a simulator control
+    out(3.5, "upscope-sim:navigate", "simulator", url=SHOP + "/cart"),  # a simulator control
     state(4.0, currentUrl=SHOP + "/cart", dataBounceSpeed=200),
     event(4.5, "error", error="connection:user_not_found"),
     out(5.0, "sendCustomMessage", message={"q": 1}),
@@ -118,6 +118,50 @@ def test_a_concatenated_log_restarts_the_status_per_session():
     s = SessionLog.concat([a, b]).summary()
     assert s.sessions == ("a", "b")
     assert [status for _, status in s.status_timeline] == ["viewerReady", "viewerReady"]
+
+
+def test_a_concatenated_log_times_each_session_from_its_own_first_state():
+    never = SessionLog.from_entries([state(0, sessionStatus="waiting"),
+                                     state(30, sessionStatus="active")], name="never")
+    later = SessionLog.from_entries([state(100, sessionStatus="waiting"),
+                                     state(102, sessionStatus="viewerReady")], name="later")
+    assert SessionLog.concat([never, later]).summary().time_to_ready == pytest.approx(2.0)
+    # the first session to be ready counts, timed from that session's first state
+    fast = SessionLog.from_entries([state(200, sessionStatus="waiting"),
+                                    state(200.5, sessionStatus="viewerReady")], name="fast")
+    assert SessionLog.concat([never, later, fast]).summary().time_to_ready == pytest.approx(2.0)
+    assert SessionLog.concat([never, fast]).summary().time_to_ready == pytest.approx(0.5)
+    assert SessionLog.concat([never, never]).summary().time_to_ready is None
+
+
+# The simulator's and a replay's own messages, told apart by their source alone.
+SIMULATED = [
+    out(0.0, "setMode", mode="draw"),
+    out(1.0, "upscope-sim:navigate", "simulator", url=SHOP + "/cart"),
+    out(2.0, "upscope-sim:replayPause", "replay"),
+    out(3.0, "upscope-sim:replaySeek", "replay", to=1.0),
+    out(4.0, "setLatency", "simulator", ms=5),  # a control named without the prefix
+    out(5.0, "upscope-sim:oddName", "toolbar"),  # an instruction whatever its name
+]
+
+
+def test_simulated_sources_are_counted_apart_from_instructions():
+    s = SessionLog.from_entries(SIMULATED).summary()
+    assert s.instructions_by_action == {"setMode": 1, "upscope-sim:oddName": 1}
+    assert s.instructions_by_source == {"python": 1, "toolbar": 1}
+    assert s.simulator_controls == {"upscope-sim:replaySeek": 1, "setLatency": 1,
+                                    "upscope-sim:navigate": 1, "upscope-sim:replayPause": 1}
+    assert "simulator controls         4: " in repr(s)
+
+
+def test_plot_leaves_out_simulated_sources():
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    fig = SessionLog.from_entries(SIMULATED).plot()
+    marks = {c.get_label(): len(c.get_offsets()) for c in fig.axes[0].collections}
+    assert marks == {"instruction (python)": 1, "instruction (toolbar)": 1}
 
 
 def test_session_summary_is_its_log_summary(make_session):

@@ -221,7 +221,14 @@ def live_session(**kwargs: Any) -> Iterator[tuple[UpscopeSession, RecordingComm,
 
 
 def deliver(c: RecordingComm, content: Any) -> list[str]:
-    """Send one batch as the frontend; return the protocol warnings it raised."""
+    """Send one batch as the frontend; return the protocol warnings it raised.
+
+    A batch that releases the session is the page's last word (it is going away): the fuzz
+    goes on as the owner, so it sends that one without the release (tests/unit/test_ownership.py
+    covers what a release does).
+    """
+    if isinstance(content, dict) and content.get("released") is True:
+        content = {**content, "released": False}
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         c.from_frontend(content)

@@ -76,6 +76,7 @@ def test_inbound_limits_are_pythons():
     assert numbers == {
         "MAX_DEPTH": str(_json.MAX_DEPTH),
         "MAX_JSON_CHARS": str(_json.MAX_JSON_CHARS),
+        "MAX_STATE_PROPERTIES": str(_json.MAX_STATE_PROPERTIES),
     }
 
 

@@ -56,3 +56,17 @@ def test_to_dataframe_without_pandas_says_how_to_get_it(make_session, monkeypatc
     with pytest.raises(ImportError,
                        match=r"'analysis' extra: pip install 'upscope-widget\[analysis\]'"):
         session.log.to_dataframe()
+
+
+def test_a_log_slices_like_a_list():
+    from upscope_widget import LogEntry
+
+    entries = [LogEntry(float(i), "in", f"event{i}", {"n": i}) for i in range(5)]
+    log = SessionLog.from_entries(entries)
+    assert log[1:3] == entries[1:3]
+    assert isinstance(log[1:3], list)
+    assert log[::-2] == entries[::-2]
+    assert log[-2:] == entries[-2:] and log[10:] == []
+    assert log[-1] is entries[-1] and log[0] is entries[0]
+    with pytest.raises(IndexError):
+        log[5]

@@ -107,7 +107,7 @@ def test_text_without_markers_is_refused(bench):
 def test_the_version_is_written_once():
     pyproject = (ROOT / "pyproject.toml").read_text()
     project = pyproject.split("\n[project]\n", 1)[1].split("\n[", 1)[0]
-    assert not re.search(r"^version\s*=", project, re.M), "the version belongs in __init__.py"
+    assert not re.search(r"^version\s*=", project, re.M), "the version belongs in _version.py"
     assert 'dynamic = ["version"]' in project
-    assert '[tool.hatch.version]\npath = "src/upscope_widget/__init__.py"' in pyproject
+    assert '[tool.hatch.version]\npath = "src/upscope_widget/_version.py"' in pyproject
     assert importlib.metadata.version("upscope-widget") == upscope_widget.__version__

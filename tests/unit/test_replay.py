@@ -27,7 +27,8 @@ RECORDING = [
     LogEntry(100.0, "out", "setMode", {"action": "setMode", "mode": "draw"}, source="python"),
     state(0.5, sessionStatus="active", color="#111111", size={"width": 1, "height": 2}),
     state(1.0, sessionStatus="viewerReady", gone=("size",)),
-    LogEntry(101.2, "out", "upscope-sim:navigate", {"action": "upscope-sim:navigate"}),
+    LogEntry(101.2, "out", "upscope-sim:navigate", {"action": "upscope-sim:navigate"},
+             source="simulator"),
     LogEntry(101.5, "in", "futureEvent", {"type": "futureEvent", "x": 1}),
     # the wall clock stepped back
     LogEntry(101.4, "in", "error", {"type": "error", "error": "connection:data"}),
@@ -246,3 +247,32 @@ def test_bad_recordings_and_speeds(tmp_path):
     from_file = UpscopeSession.replay(str(path), speed=0)
     assert isinstance(from_file, ReplaySession) and from_file.recording.name == "saved"
     assert page_replay(from_file)["speed"] == 0
+
+
+def test_a_log_with_a_source_this_version_does_not_know_replays_whole(tmp_path):
+    # written by a newer version: an instruction from a source this one does not know
+    recording = [
+        LogEntry(100.0, "out", "setMode", {"action": "setMode", "mode": "draw"},
+                 source="voice-assistant"),
+        state(0.5, sessionStatus="active", color="#111111"),
+        LogEntry(100.8, "out", "switchColor", {"action": "switchColor"}, source="voice-assistant"),
+        state(1.0, color="#222222"),
+        state(2.0, sessionStatus="viewerReady"),
+    ]
+    path = tmp_path / "newer.jsonl"
+    SessionLog.from_entries(recording).save(path)
+    with recording_comms() as comms:
+        session = ReplaySession(path, speed=0, clock=FakeClock())
+    c = comms[-1]
+    heard: list[Any] = []
+    session.on_instruction(lambda action, params, source: heard.append((action, source)))
+    c.from_frontend({"kind": "hello", "frontend": "f1", "posted": 0})
+    c.from_frontend(batch(full({"sessionStatus": "active", "color": "#111111"}), frontend="f1"))
+    c.from_frontend(batch({"s": {"color": "#222222"}}, {"s": {"sessionStatus": "viewerReady"}},
+                          frontend="f1"))
+    # every event applied, each instruction logged once, in place, its source kept
+    assert session.color == "#222222" and session.session_status == "viewerReady"
+    assert [(e.direction, e.kind, e.source) for e in session.log] == [
+        (e.direction, e.kind, e.source) for e in recording]
+    assert heard == [("setMode", "voice-assistant"), ("switchColor", "voice-assistant")]
+    assert not [n for n in session.notices if "please report" in n["text"]]

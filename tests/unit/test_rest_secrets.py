@@ -214,3 +214,33 @@ def test_helper_and_env_key_never_show(httpserver, caplog, monkeypatch):
     assert caught.value.body == "internal error for key ***"  # redacted where it is kept
     assert "***" in str(caught.value)  # and in the message
     assert_no_key_in_logs(caplog)
+
+
+SLASHED_KEY = "hk-7Q2x/9+Zr=w1"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        SLASHED_KEY,
+        SLASHED_KEY.lower(),  # a server that lowercases what it echoes
+        SLASHED_KEY.upper(),
+        "hk-7Q2x%2F9%2BZr%3Dw1",  # inside a URL, the usual upper-case hex
+        "hk-7Q2x%2f9%2bZr%3dw1",  # inside a URL, lower-case hex (as many servers write it)
+        "hk-7q2x%2f9%2bzr%3dw1",  # both
+    ],
+)
+def test_key_with_url_characters_is_redacted_in_every_form(httpserver, caplog, echo):
+    httpserver.expect_request(ALL).respond_with_data(
+        f"internal error: key {echo} at /v1.3/x?key={echo}", 500, content_type="text/plain"
+    )
+
+    with (UpscopeClient(SLASHED_KEY, base_url=base(httpserver), max_retries=0) as client,
+          pytest.raises(UpscopeAPIError) as caught):
+        client.get_visitor("abc")
+
+    err = caught.value
+    assert err.body == "internal error: key *** at /v1.3/x?key=***"
+    kept = "\n".join([str(err), repr(err), repr(err.args), repr(vars(err)), caplog.text])
+    assert echo not in kept
+    assert echo.lower() not in kept.lower()

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import re
+import threading
 
 import pytest
 
 from support.aio import run
 from support.wire import batch, full, snapshot
+from upscope_widget._waiting import Waiters, check_timeout
 
 HELLO = {"kind": "hello", "posted": 0}
 
@@ -103,3 +107,69 @@ def test_a_frontend_arriving_during_the_wait_is_enough(make_session):
 
     assert run(main()).session_status == "viewerReady"
     assert session.frontend_connected
+
+
+BAD_TIMEOUTS = [10**400, -(10**400), float("nan"), -math.inf, 0, -1, True, "soon", [1]]
+
+
+@pytest.mark.parametrize("bad", BAD_TIMEOUTS, ids=[f"t{i}" for i in range(len(BAD_TIMEOUTS))])
+def test_a_timeout_that_is_no_number_of_seconds_is_a_value_error(make_session, bad):
+    from upscope_widget._json import short_repr
+
+    session, c = make_session()
+    c.from_frontend(HELLO)
+    c.from_frontend(batch(full(snapshot())))
+    shown = re.escape(short_repr(bad))
+
+    async def stream():
+        session.events(timeout=bad)
+
+    for attempt in (lambda: check_timeout(bad),
+                    lambda: run(session.wait_for(lambda s: True, timeout=bad)),
+                    lambda: run(session.next_event(timeout=bad)),
+                    lambda: run(session.perform("set_mode", mode="draw", timeout=bad)),
+                    lambda: run(session.run_tool_call("set_mode", {"mode": "draw"},
+                                                      timeout=bad)),
+                    lambda: run(session.run_tool_calls([], timeout=bad)),
+                    lambda: run(stream())):
+        with pytest.raises(ValueError, match=rf"timeout must be a positive number.*{shown}"):
+            attempt()
+    assert c.customs() == [] or all(m.get("kind") != "instructions" for m in c.customs())
+
+
+@pytest.mark.parametrize("good", [None, math.inf, 1e-3, 5, 10**300, 1e300])
+def test_good_timeouts(good):
+    check_timeout(good)
+
+
+def test_an_event_arriving_while_the_condition_is_checked_is_not_missed():
+    waiters = Waiters()
+    calls = []
+
+    def check(event):
+        calls.append(event)
+        if len(calls) == 1:
+            # the event lands from the comm's thread between the check and the wait
+            notifier = threading.Thread(target=waiters.notify, args=("arrived",))
+            notifier.start()
+            notifier.join()
+            return False
+        return event == "arrived"
+
+    got = run(waiters.wait(check, lambda e: e, 30, lambda: "no event"))
+    assert got == "arrived"
+    assert waiters._pending == []
+
+
+def test_an_event_arriving_while_waiting_for_a_frontend_is_not_missed():
+    waiters = Waiters()
+
+    async def before_waiting(remaining):
+        notifier = threading.Thread(target=waiters.notify, args=("arrived",))
+        notifier.start()
+        notifier.join()
+
+    got = run(waiters.wait(lambda e: e == "arrived", lambda e: e, 30, lambda: "no event",
+                           before_waiting=before_waiting))
+    assert got == "arrived"
+    assert waiters._pending == []

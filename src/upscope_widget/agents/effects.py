@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,8 @@ VIDEO_OFF = "off"
 
 #: How long ``events()`` waits for a frontend to show up before saying that none will.
 FRONTEND_GRACE = 5.0
+#: How many unread events an ``events()`` stream keeps before it drops the oldest.
+MAX_BUFFER = 1000
 
 
 @dataclass(frozen=True)
@@ -221,8 +225,13 @@ async def perform(
     action_or_method: str,
     params: dict[str, Any],
     timeout: float = 10.0,
+    *,
+    source: str = "python",
 ) -> EmbeddedSessionState | None:
     """Send an instruction and wait until the state shows its effect; return the state.
+
+    ``source`` is who sends it (``"python"``, ``"agent"``, ``"mcp"``), as the log and
+    ``on_instruction`` show it.
 
     Raises ``ValueError`` for a bad instruction (nothing is sent), :class:`EffectTimeoutError`
     if the effect does not show within ``timeout`` seconds, ``SessionEndedError`` if the
@@ -240,7 +249,7 @@ async def perform(
 
     session.on_error(collect)
     try:
-        session.send_instruction(action, **params)
+        session.send_instruction(action, source=source, **params)
         if effect is None:
             now: EmbeddedSessionState | None = session.state
             return now
@@ -313,13 +322,70 @@ def check_event_types(types: str | Iterable[str] | None) -> frozenset[str] | Non
     return frozenset(chosen)
 
 
+class _Buffer:
+    """The events a stream has not handed out yet: at most ``limit``, the oldest dropped first.
+
+    Filled and read on the stream's loop only (the session's callbacks hop there), so it needs
+    no lock. It holds no reference to the stream, which must stay collectable.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        self.loop = loop
+        self.limit = limit
+        self.items: deque[AnyEvent] = deque()
+        self.dropped = 0  # in all
+        self.gap = 0  # dropped since the stream last told
+        self.ended = False  # the session was closed
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, event: AnyEvent) -> None:
+        if len(self.items) >= self.limit:
+            self.items.popleft()
+            self.dropped += 1
+            self.gap += 1
+        self.items.append(event)
+        self.wake()
+
+    def end(self) -> None:
+        self.ended = True
+        self.wake()
+
+    def wake(self) -> None:
+        """Let a pending read look again (an event came, or the stream or session closed)."""
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def changed(self) -> None:
+        """Return once an event arrives or the session closes."""
+        self._waiter = self.loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+
+def _check_max_buffer(max_buffer: Any) -> int:
+    if isinstance(max_buffer, bool) or not isinstance(max_buffer, int) or max_buffer < 1:
+        raise ValueError(
+            f"max_buffer={max_buffer!r} is not allowed: use the number of unread events a "
+            f"stream may keep, an int >= 1, e.g. {MAX_BUFFER}"
+        )
+    return max_buffer
+
+
 class EventStream:
     """The session's events as they arrive, in order: ``async for event in session.events()``.
 
     It listens from the moment it is made, so nothing between making it and the first
-    iteration is missed. Its callback is removed as soon as the loop ends (``break``, an
+    iteration is missed. Its callbacks are removed as soon as the loop ends (``break``, an
     exception, or a timeout): the stream is closed when it is left or dropped, or with
-    :meth:`aclose` / ``async with``.
+    :meth:`aclose` / ``async with``. It ends (after the events it holds) when the session is
+    closed.
+
+    It keeps at most ``max_buffer`` unread events (default :data:`MAX_BUFFER`): a stream made
+    and not read would otherwise hold every event for as long as it exists. When more arrive
+    unread, the oldest are dropped; :attr:`dropped` counts them, and the next read after a gap
+    warns once (``RuntimeWarning``) how many went.
     """
 
     def __init__(
@@ -327,11 +393,13 @@ class EventStream:
         session: UpscopeSession,
         types: str | Iterable[str] | None = None,
         timeout: float | None = None,
+        *,
+        max_buffer: int = MAX_BUFFER,
     ) -> None:
         check_timeout(timeout)
         self._wanted = check_event_types(types)
         self._timeout = timeout
-        self._session: UpscopeSession | None = session
+        self._max_buffer = _check_max_buffer(max_buffer)
         try:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -339,34 +407,56 @@ class EventStream:
                 "session.events() needs a running asyncio loop: use it in a notebook cell "
                 "(`async for event in session.events(): ...`) or inside a coroutine"
             ) from None
-        self._queue: asyncio.Queue[AnyEvent] = asyncio.Queue()
+        self._session: UpscopeSession | None = session
+        self._buffer = _Buffer(self._loop, self._max_buffer)
         self._checked_frontend = False
-        # The callback must not refer to the stream: the session holds it, and the stream
+        # The callbacks must not refer to the stream: the session holds them, and the stream
         # has to be collectable the moment a `break` drops it (then __del__ stops listening).
-        wanted, loop, queue = self._wanted, self._loop, self._queue
+        wanted, loop, buffer = self._wanted, self._loop, self._buffer
 
         def deliver(event: AnyEvent) -> None:
             if wanted is None or event.type in wanted:
                 # the widget's comm messages may be handled on another thread than this loop's
                 with contextlib.suppress(RuntimeError):  # the loop has closed
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
+                    loop.call_soon_threadsafe(buffer.put, event)
+
+        def closed() -> None:
+            # after the events already on their way: they were scheduled first
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(buffer.end)
 
         self._deliver = deliver
+        self._closed = closed
         session.on_event(deliver)
+        session.on_close(closed)
 
     @property
     def closed(self) -> bool:
         """Whether the stream has stopped listening."""
         return self._session is None
 
+    @property
+    def max_buffer(self) -> int:
+        """How many unread events the stream keeps before it drops the oldest."""
+        return self._max_buffer
+
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped, in all, because the stream held ``max_buffer``."""
+        return self._buffer.dropped
+
     def close(self) -> None:
-        """Stop listening (removes the callback); iterating then ends."""
+        """Stop listening (removes the callbacks); iterating then ends."""
         session, self._session = self._session, None
         if session is not None:
             session.on_event(self._deliver, remove=True)
+            session.on_close(self._closed, remove=True)
+            # a read pending in another task ends now, not at its timeout
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                self._loop.call_soon_threadsafe(self._buffer.wake)
 
     async def aclose(self) -> None:
-        """Stop listening (removes the callback)."""
+        """Stop listening (removes the callbacks)."""
         self.close()
 
     def __del__(self) -> None:
@@ -384,23 +474,42 @@ class EventStream:
         self.close()
 
     async def __anext__(self) -> AnyEvent:
-        if self._session is None and self._queue.empty():
-            raise StopAsyncIteration
+        buffer = self._buffer
         try:
-            if not self._checked_frontend and self._session is not None:
-                await self._frontend(self._session)
-                self._checked_frontend = True
-            try:
-                return await asyncio.wait_for(self._queue.get(), self._timeout)
-            except asyncio.TimeoutError:
-                kinds = ("event" if self._wanted is None
-                         else " or ".join(sorted(self._wanted)) + " event")
-                raise TimeoutError(
-                    f"timed out after {self._timeout} s: no {kinds} arrived"
-                ) from None
+            if not buffer.items and not buffer.ended and self._session is not None:
+                if not self._checked_frontend:
+                    await self._frontend(self._session)  # NoFrontendError: a TimeoutError
+                    self._checked_frontend = True
+                try:
+                    await asyncio.wait_for(self._arrival(), self._timeout)
+                except asyncio.TimeoutError:
+                    kinds = ("event" if self._wanted is None
+                             else " or ".join(sorted(self._wanted)) + " event")
+                    raise TimeoutError(
+                        f"timed out after {self._timeout} s: no {kinds} arrived"
+                    ) from None
         except BaseException:
             self.close()
             raise
+        if not buffer.items:  # closed: by the stream's owner or with the session
+            self.close()
+            raise StopAsyncIteration
+        if buffer.gap:
+            gap, buffer.gap = buffer.gap, 0
+            warnings.warn(
+                f"session.events() dropped {gap} events (the oldest first) because they "
+                f"arrived while the stream already held max_buffer={self._max_buffer} unread "
+                f"ones; {buffer.dropped} dropped in all (stream.dropped). Read the stream as "
+                "events arrive, or pass a larger max_buffer",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return buffer.items.popleft()
+
+    async def _arrival(self) -> None:
+        buffer = self._buffer
+        while not buffer.items and not buffer.ended and self._session is not None:
+            await buffer.changed()
 
     async def _frontend(self, session: UpscopeSession) -> None:
         if session.frontend_connected:

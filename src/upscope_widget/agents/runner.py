@@ -1,8 +1,9 @@
 """Run a model's tool calls on a session, safely: a bad call is an answer, never an exception.
 
-Whatever the model sends (an unknown tool, one that was left out, malformed JSON, a bad
-argument) comes back as ``{"ok": false, "error": "<one sentence>"}`` and nothing is sent, so
-the model can read the sentence and correct itself.
+Whatever the model sends (an unknown tool, one that was left out, malformed JSON, arguments
+nested too deep or naming a key twice, a bad argument), and a session that refuses every
+instruction (ended, or a replay), comes back as ``{"ok": false, "error": "<one sentence>"}``
+and nothing is sent, so the model can read the sentence and correct itself.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .. import protocol
+from .._json import (
+    MAX_DEPTH,
+    DuplicateKeyError,
+    json_problem,
+    json_text_problem,
+    short_repr,
+    unique_keys,
+)
 from .._waiting import check_timeout
-from ..errors import NoFrontendError, SessionEndedError
+from ..errors import NoFrontendError, ReplayError, SessionEndedError
 from .effects import EffectTimeoutError, perform
 from .tools import (
     GET_SESSION_STATE,
@@ -62,29 +71,65 @@ def _example(tool: ToolDef) -> str:
     return json.dumps(dict(tool.example), ensure_ascii=False)
 
 
+# The arguments object holds the parameters, so a parameter nested as deep as the protocol
+# allows (a custom message of MAX_DEPTH levels) sits one level deeper in it.
+_ARGUMENTS_DEPTH = MAX_DEPTH + 1
+
+
+def _decode(text: str | bytes | bytearray, max_depth: int) -> tuple[Any, str | None]:
+    """Parse untrusted JSON text: ``(value, None)``, or ``(None, why not)`` as a phrase.
+
+    The phrase follows "is"/"are": the depth and length are bounded before parsing (the
+    parser recurses), and an object naming a key twice is refused (the parser would keep the
+    last one silently).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode(json.detect_encoding(text), "surrogatepass")
+        except ValueError as err:
+            return None, f"not valid JSON ({err})"
+    problem = json_text_problem(text, max_depth=max_depth)
+    if problem is not None:
+        return None, problem
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys), None
+    except DuplicateKeyError as err:
+        return None, f"JSON naming {err} in one object (a key may appear once)"
+    except ValueError as err:
+        return None, f"not valid JSON ({err})"
+
+
 def parse_arguments(tool: ToolDef, arguments: Any) -> dict[str, Any] | str:
-    """Return the call's arguments as a dict, or a sentence saying what is wrong with them."""
+    """Return the call's arguments as a dict, or a sentence saying what is wrong with them.
+
+    JSON text is bounded before it is parsed (depth and length as :mod:`upscope_widget._json`
+    holds every value to) and may not repeat a key; a dict is held to the same bounds.
+    """
     if arguments is None or arguments == "":
         arguments = {}
     elif isinstance(arguments, (str, bytes, bytearray)):
-        try:
-            arguments = json.loads(arguments)
-        except ValueError as err:
-            return (f"the arguments for {tool.name} are not valid JSON ({err}); send a JSON "
-                    f"object such as {_example(tool)}")
+        arguments, problem = _decode(arguments, _ARGUMENTS_DEPTH)
+        if problem is not None:
+            return (f"the arguments for {tool.name} are {problem}; send a JSON object such "
+                    f"as {_example(tool)}")
+    if isinstance(arguments, Mapping):
+        arguments = dict(arguments)  # any mapping will do: only its items cross as JSON
+    bounded = json_problem(arguments, name="arguments", max_depth=_ARGUMENTS_DEPTH)
+    if bounded is not None:
+        return f"{tool.name}: {bounded}; send a JSON object such as {_example(tool)}"
     if not isinstance(arguments, Mapping):
         return (f"the arguments for {tool.name} must be a JSON object such as "
-                f"{_example(tool)}, got {json.dumps(arguments, default=repr)[:200]}")
+                f"{_example(tool)}, got {json.dumps(arguments)[:200]}")
     args = dict(arguments)
     for name in json_object_fields(tool):
         value = args.get(name)
         if isinstance(value, str):
             # strict-mode schemas carry free-form objects as JSON strings
-            try:
-                args[name] = json.loads(value)
-            except ValueError as err:
+            decoded, problem = _decode(value, MAX_DEPTH)
+            if problem is not None:
                 return (f"{name} must be a JSON object (or a string holding one); "
-                        f"{value[:80]!r} is not JSON ({err})")
+                        f"{value[:80]!r} is {problem}")
+            args[name] = decoded
     optional = {n for n, f in tool.model.model_fields.items() if not f.is_required()}
     # strict-mode schemas make optional parameters nullable: null means "not given"
     return {k: v for k, v in args.items() if not (v is None and k in optional)}
@@ -99,8 +144,13 @@ async def run_tool_call(
     timeout: float = 10.0,
     include: str | Iterable[str] | None = None,
     exclude: str | Iterable[str] | None = None,
+    source: str = "agent",
 ) -> dict[str, Any]:
-    """Validate one tool call, run it, and return a JSON-ready answer for the model."""
+    """Validate one tool call, run it, and return a JSON-ready answer for the model.
+
+    ``source`` is who made the call: ``"agent"`` (a model's tool call in a cell) or ``"mcp"``
+    (the MCP endpoint); the log and ``on_instruction`` show it.
+    """
     check_timeout(timeout)
     offered = {tool.name: tool for tool in select_tools(include, exclude)}
     tool = offered.get(name) if isinstance(name, str) else None
@@ -127,9 +177,14 @@ async def run_tool_call(
     ended_before = session.ended
     try:
         if not wait:
-            session.send_instruction(tool.action, **values)
+            session.send_instruction(tool.action, source=source, **values)
             return {"ok": True, "sent": sent}
-        await perform(session, tool.action, values, timeout)
+        await perform(session, tool.action, values, timeout, source=source)
+    except ReplayError:  # refused before anything was sent or logged
+        return _failure(
+            f"{tool.name} was not sent: this session is a replay of a saved log, which can "
+            "be read (get_session_state) but not driven"
+        )
     except SessionEndedError as err:
         if ended_before:  # refused: nothing was sent
             return _failure(str(err), state=state_json(session))
@@ -165,7 +220,7 @@ def _unknown_tool(name: Any, offered: Mapping[str, ToolDef]) -> str:
         why = (" because it runs code in the visitor's page; the notebook must name it in "
                "include=[...] to offer it") if name in OPT_IN_TOOLS else ""
         return f"the tool {name!r} is not offered in this session{why}; available: {available}"
-    return f"there is no tool {name!r}; available: {available}"
+    return f"there is no tool {short_repr(name, 80)}; available: {available}"
 
 
 # --- lists of calls, as models return them ------------------------------------------------------
@@ -202,6 +257,57 @@ def unpack_call(call: Any) -> tuple[Any, Any, Any] | None:
     return (call_id, data.get("name"), arguments)
 
 
+def _check_calls(calls: Any) -> None:
+    """Raise ``TypeError`` unless ``calls`` is a list (or other iterable) of tool calls.
+
+    A string, bytes, a single call (a dict or an SDK object) would iterate as something else:
+    characters, keys, fields.
+    """
+    single = isinstance(calls, Mapping) or callable(getattr(calls, "model_dump", None))
+    if (
+        isinstance(calls, (str, bytes, bytearray, memoryview))
+        or single
+        or not isinstance(calls, Iterable)
+    ):
+        hint = "; for a single call pass [call]" if single else ""
+        raise TypeError(
+            f"calls must be a list of tool calls (e.g. message.tool_calls or response.content, "
+            f"as the model returned them), got {short_repr(calls)} of type "
+            f"{type(calls).__name__}{hint}"
+        )
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def _run_one(
+    session: UpscopeSession, call: Any, settings: dict[str, Any]
+) -> dict[str, Any] | None:
+    """One call's ``{"call_id", "name", "result"}`` (``None`` to skip it), never raising."""
+    call_id: Any = None
+    name: Any = None
+    try:
+        unpacked = unpack_call(call)
+        if unpacked is None:
+            return None
+        call_id, name, arguments = unpacked
+        if name is None:
+            result = _failure(f"this is not a tool call (no tool name): "
+                              f"{short_repr(_plain(call), 200)}")
+        else:
+            result = await run_tool_call(session, name, arguments, **settings)
+    except Exception as err:  # the others must still run, and the results so far be returned
+        what = name if isinstance(name, str) else "this call"
+        result = _failure(_one_line(f"{what} failed: {type(err).__name__}: {err}"))
+    if not isinstance(call_id, (str, int)) or isinstance(call_id, bool):
+        call_id = None if call_id is None else short_repr(call_id, 80)
+    if name is not None and not isinstance(name, str):
+        name = short_repr(name, 80)
+    return {"call_id": call_id, "name": name, "result": result}
+
+
 async def run_tool_calls(
     session: UpscopeSession,
     calls: Iterable[Any],
@@ -210,23 +316,25 @@ async def run_tool_calls(
     timeout: float = 10.0,
     include: str | Iterable[str] | None = None,
     exclude: str | Iterable[str] | None = None,
+    source: str = "agent",
 ) -> list[dict[str, Any]]:
-    """Run a model's tool calls in order; one ``{"call_id", "name", "result"}`` per call."""
+    """Run a model's tool calls in order; one ``{"call_id", "name", "result"}`` per call.
+
+    Every call gets its result, in order, whatever happens in another: a call that cannot be
+    read or that fails unexpectedly gets ``{"ok": False, "error": …}`` and the next one runs.
+    The notebook's own mistakes raise: ``calls`` that is not a list (or other iterable) of
+    calls (``TypeError``), a bad ``timeout`` or tool selection (``ValueError``).
+    """
+    _check_calls(calls)
     check_timeout(timeout)
     select_tools(include, exclude)  # a bad selection is the notebook's error: raise now
+    settings: dict[str, Any] = {
+        "wait": wait, "timeout": timeout, "include": include, "exclude": exclude,
+        "source": source,
+    }
     results: list[dict[str, Any]] = []
     for call in calls:
-        unpacked = unpack_call(call)
-        if unpacked is None:
-            continue
-        call_id, name, arguments = unpacked
-        if name is None:
-            shown = json.dumps(_plain(call), default=repr)[:200]
-            result = _failure(f"this is not a tool call (no tool name): {shown}")
-        else:
-            result = await run_tool_call(
-                session, name, arguments, wait=wait, timeout=timeout,
-                include=include, exclude=exclude,
-            )
-        results.append({"call_id": call_id, "name": name, "result": result})
+        result = await _run_one(session, call, settings)
+        if result is not None:
+            results.append(result)
     return results

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import protocol
-from ..log import SessionLog, missing_extra
-from ..simulator._control import CONTROL_PREFIX
+from .._entries import SIMULATED_SOURCES
+from ..errors import missing_extra
 from .summary import is_latency, summarize
+
+if TYPE_CHECKING:
+    from ..log import SessionLog
 
 _SOURCE_STYLE = {"python": ("#1f6f43", "^"), "toolbar": ("#0091ff", "v")}
 
@@ -17,7 +20,8 @@ def plot(log: SessionLog, ax: Any = None) -> Any:
 
     The line is ``dataBounceSpeed`` (ms) at each snapshot that measured it, held until the next;
     dashed verticals mark each ``sessionStatus`` change; triangles along the bottom mark
-    instructions (by source) and red crosses along the top mark ``error`` events.
+    instructions (by source; the simulator's and a replay's own messages are left out) and red
+    crosses along the top mark ``error`` events.
     """
     try:
         import matplotlib.pyplot as plt
@@ -37,7 +41,7 @@ def plot(log: SessionLog, ax: Any = None) -> Any:
     for e in entries:
         offset = e.time - start
         if e.direction == "out":
-            if not e.kind.startswith(CONTROL_PREFIX):
+            if e.source not in SIMULATED_SOURCES:  # the simulator's own: never sent
                 instructions.setdefault(e.source or "unknown", []).append(offset)
         elif e.kind == protocol.STATE_UPDATE:
             value = e.data.get("dataBounceSpeed")

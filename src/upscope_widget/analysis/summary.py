@@ -11,11 +11,13 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from .. import protocol
-from ..log import SessionLog
-from ..simulator._control import CONTROL_PREFIX
+from .._entries import SIMULATED_SOURCES
+
+if TYPE_CHECKING:
+    from ..log import SessionLog
 
 _STATUS = "sessionStatus"
 _BOUNCE = "dataBounceSpeed"
@@ -54,7 +56,10 @@ class SessionSummary:
     duration: float
     """Seconds from the first entry to the last."""
     time_to_ready: float | None
-    """Seconds from the first state to the first ``viewerReady``; ``None`` if never ready."""
+    """Seconds from the first state to the first ``viewerReady``; ``None`` if never ready.
+
+    In a log that spans several sessions, the first session to be ready counts, timed from
+    its own first state."""
     status_timeline: tuple[tuple[float, str | None], ...]
     """``(offset, status)`` at each change of ``sessionStatus``, in order."""
     latency: LatencyStats | None
@@ -62,7 +67,7 @@ class SessionSummary:
     instructions_by_action: dict[str, int]
     """How many instructions of each action were sent (simulator controls not included)."""
     instructions_by_source: dict[str, int]
-    """How many instructions each source sent (``"python"``, ``"toolbar"``)."""
+    """How many instructions each source sent (``"python"``, ``"toolbar"``, ``"agent"``...)."""
     errors_by_code: dict[str, int]
     """How many ``error`` events of each code arrived."""
     custom_messages_in: int
@@ -78,7 +83,8 @@ class SessionSummary:
     sessions: tuple[str, ...] = ()
     """The sessions a concatenated log spans (else empty)."""
     simulator_controls: dict[str, int] = field(default_factory=dict)
-    """Simulator control messages sent (``session.simulator``), by action."""
+    """The simulator's and a replay's own messages (sources ``"simulator"`` and ``"replay"``:
+    ``session.simulator``, a replay's play, pause and seek), by action."""
 
     @property
     def instructions(self) -> int:
@@ -183,15 +189,15 @@ def summarize(log: SessionLog) -> SessionSummary:
     tabs: dict[str, None] = {}
     timeline: list[tuple[float, str | None]] = []
     status: str | None = None
-    first_state: float | None = None
-    ready: float | None = None
+    first_state: float | None = None  # of the current session
+    time_to_ready: float | None = None
     ended: str | None = None
     session: str | None = None
     for e in entries:
         if e.session != session:  # a new session of a concatenated log starts from nothing
-            session, status = e.session, None
+            session, status, first_state = e.session, None, None
         if e.direction == "out":
-            if e.kind.startswith(CONTROL_PREFIX):  # never sent to the service
+            if e.source in SIMULATED_SOURCES:  # never sent to the service
                 controls[e.kind] += 1
                 continue
             actions[e.kind] += 1
@@ -212,8 +218,8 @@ def summarize(log: SessionLog) -> SessionSummary:
             if new != status:
                 status = new
                 timeline.append((e.time - start, status))
-                if status == "viewerReady" and ready is None:
-                    ready = e.time
+                if status == "viewerReady" and time_to_ready is None:
+                    time_to_ready = e.time - first_state
             bounce = data.get(_BOUNCE)
             if is_latency(bounce):
                 bounces.append(bounce)
@@ -244,7 +250,7 @@ def summarize(log: SessionLog) -> SessionSummary:
         name=log.name,
         entries=len(entries),
         duration=duration,
-        time_to_ready=None if ready is None or first_state is None else ready - first_state,
+        time_to_ready=time_to_ready,
         status_timeline=tuple(timeline),
         latency=latency,
         instructions_by_action=_by_count(actions),

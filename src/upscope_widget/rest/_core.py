@@ -420,8 +420,11 @@ class Core:
         self.max_backoff = check.non_negative_float("max_backoff", max_backoff)
         self._api_key = resolve_api_key(api_key)
         key = self._api_key.get_secret_value()
-        # The key as sent, and as it reads inside a URL (a server echoing a request URL).
-        self._secrets = tuple(dict.fromkeys([key, quote(key, safe="")]))
+        # The key as sent, and as it reads inside a URL (a server echoing a request URL), in
+        # any case: servers lowercase what they echo, and write percent escapes in either case
+        # ("%2F" or "%2f"), which matters for keys holding "/", "+" or "=".
+        forms = sorted({key, quote(key, safe="")}, key=len, reverse=True)
+        self._secret = re.compile("|".join(map(re.escape, forms)), re.IGNORECASE | re.ASCII)
 
     def describe(self, cls_name: str) -> str:
         """Return the client's ``repr`` (no key)."""
@@ -452,11 +455,11 @@ class Core:
         )
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with the API key, should it appear, replaced by ``***``."""
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
+        """Return ``text`` with the API key, should it appear, replaced by ``***``.
+
+        Every form of the key is replaced: as sent, percent-encoded, and either in any case.
+        """
+        return self._secret.sub("***", text)
 
     def _kept_text(self, text: str, *, cut: bool) -> str:
         """Return the text kept of a text answer: redacted, at most ``MAX_TEXT_CHARS`` long."""

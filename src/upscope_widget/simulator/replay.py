@@ -1,12 +1,14 @@
 """Replays: a saved session played again, through the simulator page or in plain Python.
 
-``UpscopeSession.replay(log, speed)`` returns a :class:`ReplaySession`: a session on the
-simulator page in *replay mode*. The page is given the recorded timeline when it is built and
-owns the clock that plays it (a browser timer keeps running whatever the kernel is doing); it
-posts each recorded event to the notebook on cue, so that replayed states enter Python through
-the same path as live ones (iframe ``postMessage`` → the widget's gate → the kernel). Python
-steers the page with three control messages (play, pause, seek) and keeps a model of the
-page's clock, :class:`ReplayClock`, for :attr:`ReplaySession.position`.
+``UpscopeSession.replay(log, speed)`` returns a ``ReplaySession``: a session on the
+simulator page in *replay mode*, whose kernel side is a :class:`ReplayPlayer` (a plain class,
+so that this module never imports the session: features depend on the core). The page is
+given the recorded timeline when it is built and owns the clock that plays it (a browser timer
+keeps running whatever the kernel is doing); it posts each recorded event to the notebook on
+cue, so that replayed states enter Python through the same path as live ones (iframe
+``postMessage`` → the widget's gate → the kernel). Python steers the page with three control
+messages (play, pause, seek) and keeps a model of the page's clock, :class:`ReplayClock`, for
+``ReplaySession.position``.
 
 ``log.replay_states()`` needs no browser: it rebuilds the states from the log in Python.
 """
@@ -14,26 +16,27 @@ page's clock, :class:`ReplayClock`, for :attr:`ReplaySession.position`.
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import protocol
-from .._traits import applying
+from .._entries import SIMULATED_SOURCES, LogEntry
+from ..errors import ReplayError as ReplayError
 from ..errors import UpscopeProtocolWarning
-from ..log import LogEntry, SessionLog
-from ..session import UpscopeSession, _params_of
-from ._control import CONTROL_PREFIX, REPLAY_ACTIONS, SimulatorControl
+from ._control import REPLAY_ACTIONS
 from ._page import SimulatorOptions, build_page
+
+if TYPE_CHECKING:
+    from ..log import SessionLog
 
 __all__ = [
     "MAX_SPEED",
     "ReplayClock",
     "ReplayError",
-    "ReplaySession",
+    "ReplayPlayer",
     "ReplayedState",
     "Timeline",
     "build_timeline",
@@ -42,10 +45,6 @@ __all__ = [
 
 MAX_SPEED = 1000.0
 """The fastest replay speed accepted (besides 0, which means as fast as possible)."""
-
-
-class ReplayError(RuntimeError):
-    """Raised when something tries to drive a replay: a replay only plays what was recorded."""
 
 
 class ReplayedState(NamedTuple):
@@ -130,7 +129,7 @@ def build_timeline(log: SessionLog) -> Timeline:
         # a wall clock can step back: keep the recorded order, never a negative wait
         offset = last = max(last, round(entry.time - start, 6))
         if entry.direction == "out":
-            if not entry.kind.startswith(CONTROL_PREFIX):
+            if entry.source not in SIMULATED_SOURCES:  # the simulator's own, not the service's
                 items.append([offset, "i", entry.data, entry.source])
             continue
         if first_event is None:
@@ -230,169 +229,115 @@ def _check_speed(speed: Any) -> float:
     return float(speed)
 
 
-class ReplaySession(UpscopeSession):
-    """A saved session played again on the simulator page (see ``UpscopeSession.replay``).
+class ReplayPlayer:
+    """The kernel side of a replay.
 
-    The recorded states and events reach Python in order, with the recorded timing divided by
-    ``speed``, through the same path as a live session's: traits, ``on_state_change``,
-    ``on_event`` and :attr:`log` see them as they saw the original. The recorded instructions
-    are shown on the page, never posted; each is logged and told to ``on_instruction`` (with
-    its recorded source) just before the first event recorded after it (until a
-    :meth:`seek`). The page shows the recorded pages, tabs, tool, color and errors. Sending
-    an instruction raises :class:`ReplayError`.
+    It holds the page it plays, its clock, and where the recorded instructions belong.
+    ``ReplaySession`` shows it; the player itself knows no widget.
+
+    The page posts each recorded event to the notebook on cue, and events reach Python in
+    order, none lost: the n-th one to arrive is the n-th of the timeline, until a seek makes
+    the page post a state of its own choosing. The recorded instructions are shown on the page
+    and never posted, so the session logs them where they belong: those recorded before an
+    event just before it (:meth:`before_event`), those after the last event once it has
+    arrived (:meth:`arrived`).
 
     Args:
-        log: the recording: a :class:`SessionLog` of one session, or a path to a saved one.
+        log: the recording: a ``SessionLog`` of one session.
         speed: 1 plays as recorded, 2 twice as fast, 0 as fast as possible (still in order).
-        clock: the time source for :attr:`position` (tests pass a fake one).
-        **session_options: as for ``UpscopeSession`` (``width``, ``height``, ``log_size``:
-            by default as many entries as the recording has, and at least 10,000).
+        clock: the time source for the position (tests pass a fake one).
     """
 
     def __init__(
         self,
-        log: SessionLog | str | os.PathLike[str],
+        log: SessionLog,
         *,
         speed: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
-        **session_options: Any,
     ) -> None:
         speed = _check_speed(speed)
-        if isinstance(log, (str, os.PathLike)):
-            log = SessionLog.load(log)
-        if not isinstance(log, SessionLog):
-            raise ValueError(f"log must be a SessionLog or the path of a saved one, got {log!r}")
         if len(log.sessions) > 1:
             raise ValueError(f"this log spans {len(log.sessions)} sessions {log.sessions}; "
                              "replay one at a time: UpscopeSession.replay(log.session(name))")
-        timeline = build_timeline(log)
-        # the replay's own log keeps everything the recording holds
-        session_options.setdefault("log_size", max(10_000, len(log)))
-        page = build_page(SimulatorOptions(), replay=timeline.page_data(speed))
-        super().__init__("", _simulator_page=page, _read_only=True, **session_options)
-        self.log.origin = log.origin
-        # its scripting handle exists, and refuses like the instructions do
-        self._simulator = SimulatorControl(post=self._post)
-        self._recording = log
-        self._timeline = timeline
-        self._clock = ReplayClock(timeline.duration, speed, clock)
-        # Events reach Python in order, none lost: the n-th one to arrive is the n-th of the
-        # timeline, until a seek makes the page post a state of its own choosing.
-        self._arrivals: list[float] | None = [it[0] for it in timeline.items if it[1] != "i"]
+        self.recording = log
+        self.timeline = build_timeline(log)
+        self.page = build_page(SimulatorOptions(), replay=self.timeline.page_data(speed))
+        """The simulator page in replay mode, with the timeline in it."""
+        self.clock = ReplayClock(self.timeline.duration, speed, clock)
+        self._arrivals: list[float] | None = [
+            it[0] for it in self.timeline.items if it[1] != "i"
+        ]
         self._heard = 0
-        # The recorded instructions, by the number of events recorded before each: the page
-        # shows them and posts nothing, so Python logs them where they belong, just before the
-        # next event arrives (those after the last event, once it has).
+        # The recorded instructions, by the number of events recorded before each.
         self._instructions: list[list[tuple[dict[str, Any], str]]] = [[]]
-        for item in timeline.items:
+        for item in self.timeline.items:
             if item[1] == "i":
                 self._instructions[-1].append((item[2], item[3] or "python"))
             else:
                 self._instructions.append([])
-        self._instructions_told = 0  # how many of those lists were logged
-        self.on_event(self._arrived)
+        self._told = 0  # how many of those lists were handed out
 
-    def _receive(self, raw: Any) -> None:
-        self._tell_instructions(self._heard)
-        super()._receive(raw)
-
-    def _arrived(self, _event: Any) -> None:
-        at = None
-        if self._arrivals is not None and self._heard < len(self._arrivals):
-            at = self._arrivals[self._heard]
-        self._heard += 1
-        self._clock.arrived(at)
-        if self._arrivals is not None and self._heard == len(self._arrivals):
-            self._tell_instructions(self._heard)  # those recorded after the last event
-
-    def _tell_instructions(self, up_to: int) -> None:
-        """Log the recorded instructions before event ``up_to`` (and tell on_instruction)."""
-        if self._arrivals is None:
-            return  # after a seek, which events arrive is the page's choice: nothing to place
-        while self._instructions_told <= min(up_to, len(self._instructions) - 1):
-            for message, source in self._instructions[self._instructions_told]:
-                action = str(message.get("action"))
-                self._log.add("out", action, dict(message), source=source)
-                self._on_instruction(action, _params_of(message), source)
-            self._instructions_told += 1
-
-    @property
-    def recording(self) -> SessionLog:
-        """The log being replayed."""
-        return self._recording
-
-    @property
-    def speed(self) -> float:
-        """Recorded seconds played per second (0: as fast as possible)."""
-        return self._clock.speed
-
-    @property
-    def duration(self) -> float:
-        """The recording's length in seconds (first entry to last)."""
-        return self._timeline.duration
-
-    @property
-    def position(self) -> float:
-        """Seconds into the recording, by the kernel's clock.
-
-        It starts when the first replayed event reaches Python (the page plays once it is
-        shown) and follows :meth:`pause`, :meth:`play` and :meth:`seek`; the page's own clock
-        is within one message's latency of it.
-        """
-        return self._clock.position
-
-    @property
-    def playing(self) -> bool:
-        """Whether the replay is playing (not paused); see also :attr:`finished`."""
-        return self._clock.playing
-
-    @property
-    def finished(self) -> bool:
-        """Whether the replay has played to the end of the recording."""
-        return self._clock.started and self._clock.position >= self.duration
-
-    def pause(self) -> None:
-        """Pause the replay where it is."""
-        self._clock.pause()
-        self._send_control({"action": REPLAY_ACTIONS["pause"]})
-
-    def play(self) -> None:
-        """Play on from where the replay was paused (or sought to).
-
-        At the end of the recording there is nothing more to play: ``seek(0)`` starts again.
-        """
-        self._clock.play()
-        self._send_control({"action": REPLAY_ACTIONS["play"], "from": self._clock.position})
-
-    def seek(self, seconds: float) -> None:
-        """Jump to the state at ``seconds`` into the recording (0 to :attr:`duration`).
-
-        The page posts that state (as a state update, so Python's traits follow); the events
-        in between are skipped. Playing or paused stays as it was.
-        """
-        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
-                or not math.isfinite(seconds) or not 0 <= seconds <= self.duration):
-            raise ValueError(f"seconds={seconds!r} is not allowed: use a number from 0 to "
-                             f"{self.duration:g} (the recording's length)")
-        self._clock.seek(float(seconds))
-        self._arrivals = None  # events still in flight from before the seek: stop counting
-        if self.ended:
-            # Back before the end: the session is live again (the page posts the end anew if
-            # it lies before ``seconds``).
-            self._ended = False
-            with applying(self):
-                self.ended_reason = None
-        self._send_control({"action": REPLAY_ACTIONS["seek"], "to": float(seconds)})
-
-    def _read_only_error(self, message: dict[str, Any]) -> Exception:
+    def refusal(self, message: dict[str, Any]) -> ReplayError:
+        """Return the error for anything that tries to drive the replay."""
         return ReplayError(
             f"cannot send {message.get('action')!r}: this session is a replay of a saved log, "
             "and a replay cannot be driven. Use pause(), play() and seek(seconds), or open a "
             "live session (UpscopeSession(url) or UpscopeSession.simulate())."
         )
 
-    def __repr__(self) -> str:
-        name = f" {self._recording.name!r}" if self._recording.name else ""
-        return (f"<ReplaySession{name} {self.position:.1f}/{self.duration:.1f} s "
-                f"speed={self.speed:g} status={self.session_status!r} "
-                f"current_url={self.current_url!r}>")
+    def before_event(self) -> list[tuple[dict[str, Any], str]]:
+        """Return the recorded instructions to log before the event arriving now."""
+        return self._take(self._heard)
+
+    def arrived(self) -> list[tuple[dict[str, Any], str]]:
+        """Move the clock: an event was applied.
+
+        Returns the instructions recorded after the last event once it has arrived.
+        """
+        at = None
+        if self._arrivals is not None and self._heard < len(self._arrivals):
+            at = self._arrivals[self._heard]
+        self._heard += 1
+        self.clock.arrived(at)
+        if self._arrivals is not None and self._heard == len(self._arrivals):
+            return self._take(self._heard)
+        return []
+
+    def _take(self, up_to: int) -> list[tuple[dict[str, Any], str]]:
+        if self._arrivals is None:
+            return []  # after a seek, which events arrive is the page's choice: nothing to place
+        taken: list[tuple[dict[str, Any], str]] = []
+        while self._told <= min(up_to, len(self._instructions) - 1):
+            taken += [(dict(message), source) for message, source in self._instructions[self._told]]
+            self._told += 1
+        return taken
+
+    @property
+    def finished(self) -> bool:
+        """Whether the replay has played to the end of the recording."""
+        return self.clock.started and self.clock.position >= self.timeline.duration
+
+    def pause(self) -> dict[str, Any]:
+        """Stop the clock; return the control message for the page."""
+        self.clock.pause()
+        return {"action": REPLAY_ACTIONS["pause"]}
+
+    def play(self) -> dict[str, Any]:
+        """Run the clock again; return the control message for the page."""
+        self.clock.play()
+        return {"action": REPLAY_ACTIONS["play"], "from": self.clock.position}
+
+    def seek(self, seconds: float) -> dict[str, Any]:
+        """Jump to ``seconds`` and return the control message for the page.
+
+        The page then posts the state at that time. Raises ``ValueError`` outside 0 to the
+        recording's length.
+        """
+        duration = self.timeline.duration
+        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                or not math.isfinite(seconds) or not 0 <= seconds <= duration):
+            raise ValueError(f"seconds={seconds!r} is not allowed: use a number from 0 to "
+                             f"{duration:g} (the recording's length)")
+        self.clock.seek(float(seconds))
+        self._arrivals = None  # events still in flight from before the seek: stop counting
+        return {"action": REPLAY_ACTIONS["seek"], "to": float(seconds)}
