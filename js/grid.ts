@@ -155,11 +155,11 @@ export function attachGrid(model: Model, el: HTMLElement): () => void {
       return;
     }
     const s = b.snapshot ?? {};
-    const status = str(s[P.KEY_STATUS]);
+    const status = str(s[P.KEY_SESSION_STATUS]);
     card.dot.className = `upscope-dot upscope-dot-${status || "none"}`;
     card.status.textContent =
       status || (b.frame ? (b.loadFailed ? "not loading" : "connecting") : "not shown");
-    const ms = s[P.KEY_LATENCY];
+    const ms = s[P.KEY_DATA_BOUNCE_SPEED];
     if (typeof ms === "number" && Number.isFinite(ms)) {
       card.latency.textContent = `${Math.round(ms)} ms`;
       card.latency.className = `upscope-tb-latency upscope-latency-${latencyClass(ms)}`;

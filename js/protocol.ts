@@ -42,7 +42,7 @@ export const ITEM_INVALID = "i";
 export const ITEM_LEFT_OUT = "o";
 
 /** State keys the status card and header draw. */
-export const KEY_STATUS = "sessionStatus";
+export const KEY_SESSION_STATUS = "sessionStatus";
 export const KEY_CURRENT_URL = "currentUrl";
 export const KEY_VISITOR = "visitor";
 export const KEY_CONNECTED = "connected";
@@ -54,12 +54,12 @@ export const KEY_CONTROL_TOOL = "controlTool";
 export const KEY_COLOR = "color";
 export const KEY_AUDIO_STATE = "audioState";
 export const KEY_MUTED = "muted";
-export const KEY_VIDEO_ON = "isVideoOn";
+export const KEY_IS_VIDEO_ON = "isVideoOn";
 export const KEY_MODE = "mode";
 export const KEY_CONNECTIONS = "connections";
-export const KEY_ACTIVE_CONNECTION = "activeConnectionId";
-export const KEY_LATENCY = "dataBounceSpeed";
-export const KEY_OBSERVERS = "observersCount";
+export const KEY_ACTIVE_CONNECTION_ID = "activeConnectionId";
+export const KEY_DATA_BOUNCE_SPEED = "dataBounceSpeed";
+export const KEY_OBSERVERS_COUNT = "observersCount";
 
 export const ACTION_END_SESSION = "endSession";
 export const ACTION_SET_MODE = "setMode";
@@ -93,6 +93,12 @@ export const TOOL_CURSOR = "cursor";
 export const CONTROL_DRAWING = "drawing";
 export const CONTROL_POINTER = "pointer";
 export const CONTROL_CURSOR = "cursor";
+/** What controlTool shows for each setMode value (Python: protocol.CONTROL_TOOL_FOR_MODE). */
+export const CONTROL_TOOL_FOR_MODE: Readonly<Record<string, string>> = {
+  [TOOL_DRAW]: CONTROL_DRAWING,
+  [TOOL_POINTER]: CONTROL_POINTER,
+  [TOOL_CURSOR]: CONTROL_CURSOR,
+};
 export const AUDIO_OFF = "off";
 export const AUDIO_RINGING = "ringing";
 export const AUDIO_ACTIVE = "active";

@@ -29,12 +29,7 @@ const TOOLS: Array<[string, string | null, string]> = [
   [P.TOOL_DRAW, P.TOOL_DRAW, "Draw"],
 ];
 /** What controlTool reports for each setMode value. */
-const SHOWN_AS: Record<string, string | null> = {
-  none: null,
-  [P.TOOL_CURSOR]: P.CONTROL_CURSOR,
-  [P.TOOL_POINTER]: P.CONTROL_POINTER,
-  [P.TOOL_DRAW]: P.CONTROL_DRAWING,
-};
+const SHOWN_AS: Record<string, string | null> = { none: null, ...P.CONTROL_TOOL_FOR_MODE };
 
 /** The visitor's name, else email, else short id. */
 export function visitorLabel(visitor: unknown): string {
@@ -112,7 +107,7 @@ export function createToolbar(bridge: Bridge): Part {
   // new link brings a new session (and with it a new toolbar).
   let over = false;
   const ended = () =>
-    (over ||= bridge.endedReason !== null || snap()[P.KEY_STATUS] === P.STATUS_TERMINATED);
+    (over ||= bridge.endedReason !== null || snap()[P.KEY_SESSION_STATUS] === P.STATUS_TERMINATED);
   const readOnly = () => bridge.setting("_read_only") === true;
   const enabled = () =>
     bridge.active && bridge.isLoaded && bridge.frame !== null && !ended() && !readOnly();
@@ -343,7 +338,7 @@ export function createToolbar(bridge: Bridge): Part {
         tabs.querySelector<HTMLElement>(`[data-connection-id="${CSS.escape(focused)}"]`)?.focus();
       }
     }
-    const active = str(s[P.KEY_ACTIVE_CONNECTION]);
+    const active = str(s[P.KEY_ACTIVE_CONNECTION_ID]);
     for (const b of tabs.querySelectorAll<HTMLButtonElement>("button")) {
       pressed(b, b.dataset.connectionId === active);
       b.disabled = !on;
@@ -356,14 +351,14 @@ export function createToolbar(bridge: Bridge): Part {
     el.hidden = !toolbarOn(bridge);
     const s = snap();
     const on = enabled();
-    const statusText = str(s[P.KEY_STATUS]);
+    const statusText = str(s[P.KEY_SESSION_STATUS]);
     dot.className = `upscope-dot upscope-dot-${statusText || "none"}`;
     status.textContent =
       statusText || (bridge.frame ? (bridge.isLoaded ? "loaded" : "connecting") : "no view");
     const connected = s[P.KEY_CONNECTED];
     conn.textContent = connected === true ? "connected" : connected === false ? "offline" : "—";
     conn.className = `upscope-tb-conn upscope-tb-conn-${connected === true ? "yes" : "no"}`;
-    const ms = s[P.KEY_LATENCY];
+    const ms = s[P.KEY_DATA_BOUNCE_SPEED];
     if (typeof ms === "number" && Number.isFinite(ms)) {
       const level = latencyClass(ms);
       latency.textContent = `${Math.round(ms)} ms`;
@@ -377,7 +372,7 @@ export function createToolbar(bridge: Bridge): Part {
     const who = visitorLabel(s[P.KEY_VISITOR]);
     visitor.textContent = who || "no visitor yet";
     visitor.title = who;
-    const count = s[P.KEY_OBSERVERS];
+    const count = s[P.KEY_OBSERVERS_COUNT];
     observers.textContent = typeof count === "number" ? `${count} observing` : "";
 
     const tool = s[P.KEY_CONTROL_TOOL] ?? null;
@@ -401,7 +396,7 @@ export function createToolbar(bridge: Bridge): Part {
     audio.dataset.state = audioState;
     pressed(mute, s[P.KEY_MUTED] === true);
     mute.textContent = s[P.KEY_MUTED] === true ? "Muted" : "Mute";
-    pressed(video, s[P.KEY_VIDEO_ON] === true);
+    pressed(video, s[P.KEY_IS_VIDEO_ON] === true);
 
     const full = s[P.KEY_MODE] === P.MODE_VISITOR_SCREEN;
     pressed(fullTab, full);
@@ -428,7 +423,7 @@ export function createToolbar(bridge: Bridge): Part {
       banner.hidden = true;
     }
     if (ended()) {
-      const reason = bridge.endedReason ?? str(s[P.KEY_STATUS]);
+      const reason = bridge.endedReason ?? str(s[P.KEY_SESSION_STATUS]);
       endedNote.textContent = `The session has ended (reason: ${reason}). Every control is off.`;
       endedNote.hidden = false;
     } else {

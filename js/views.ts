@@ -137,7 +137,7 @@ export function attachView(bridge: Bridge, model: Model, el: HTMLElement): () =>
 
   const drawBar = (v: View) => {
     const snap = bridge.snapshot ?? {};
-    const status = typeof snap[P.KEY_STATUS] === "string" ? String(snap[P.KEY_STATUS]) : "";
+    const status = typeof snap[P.KEY_SESSION_STATUS] === "string" ? String(snap[P.KEY_SESSION_STATUS]) : "";
     const shown = status || (bridge.frame ? (bridge.isLoaded ? "loaded" : "loading") : "no view");
     const dot = h("span", `upscope-dot upscope-dot-${status || "none"}`);
     const parts: HTMLElement[] = [dot, h("span", "upscope-status", shown)];

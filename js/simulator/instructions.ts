@@ -31,9 +31,7 @@ import {
   AUDIO_ACTIVE,
   AUDIO_OFF,
   AUDIO_RINGING,
-  CONTROL_CURSOR,
-  CONTROL_DRAWING,
-  CONTROL_POINTER,
+  CONTROL_TOOL_FOR_MODE,
   ERROR_ELEMENT_NOT_ALLOWED,
   ERROR_USER_NOT_FOUND,
   ERROR_USER_NOT_ONLINE,
@@ -43,9 +41,6 @@ import {
   MODE_VISITOR_SCREEN,
   REASON_ENDED,
   STATUS_SNAPSHOT_RECEIVED,
-  TOOL_CURSOR,
-  TOOL_DRAW,
-  TOOL_POINTER,
   VIDEO_ACTIVE,
   VIDEO_AUTHORIZING,
   VIDEO_OFF,
@@ -53,11 +48,7 @@ import {
 
 type Handler = (m: ActionMessage) => boolean;
 
-const TOOL_FOR_MODE = new Map<string, string>([
-  [TOOL_DRAW, CONTROL_DRAWING],
-  [TOOL_POINTER, CONTROL_POINTER],
-  [TOOL_CURSOR, CONTROL_CURSOR],
-]);
+const TOOL_FOR_MODE = new Map<string, string>(Object.entries(CONTROL_TOOL_FOR_MODE));
 
 /** Instructions that need the visitor online; while offline they get user_not_online. */
 export const VISITOR_BOUND: ReadonlySet<string> = new Set<InstructionAction>([

@@ -10,7 +10,7 @@ import {
   CONTROL_CURSOR,
   CONTROL_DRAWING,
   ERROR_CLICK_NOT_ALLOWED,
-  ERROR_CONTROL_INACTIVE,
+  ERROR_REMOTE_CONTROL_INACTIVE,
   ERROR_TYPE_NOT_ALLOWED,
 } from "./wire";
 
@@ -139,7 +139,7 @@ export function installMouse(): void {
     const target = e.target instanceof Node ? e.target : null;
     if (S.controlTool !== CONTROL_CURSOR || !S.connected || sim.ended || !$("page").contains(target)) return;
     if (!sim.controlGranted) {
-      throttledError(ERROR_CONTROL_INACTIVE);
+      throttledError(ERROR_REMOTE_CONTROL_INACTIVE);
       return;
     }
     const t = target instanceof Element ? target.closest("[data-href],[data-act],[data-deny]") : null;
@@ -163,7 +163,7 @@ export function installMouse(): void {
   stage.addEventListener("beforeinput", safe((e: InputEvent) => {
     if (!canControl()) {
       e.preventDefault();
-      if (S.controlTool === CONTROL_CURSOR && !sim.controlGranted) throttledError(ERROR_CONTROL_INACTIVE);
+      if (S.controlTool === CONTROL_CURSOR && !sim.controlGranted) throttledError(ERROR_REMOTE_CONTROL_INACTIVE);
       return;
     }
     if (e.target instanceof Element && e.target.closest("[data-deny=type]")) {

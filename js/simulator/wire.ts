@@ -29,6 +29,7 @@ export {
   CONTROL_CURSOR,
   CONTROL_DRAWING,
   CONTROL_POINTER,
+  CONTROL_TOOL_FOR_MODE,
   EVENT_CUSTOM_MESSAGE,
   EVENT_ERROR,
   EVENT_SESSION_ENDED,
@@ -75,7 +76,7 @@ export type InstructionAction = (typeof INSTRUCTION_ACTIONS)[number];
 export const ERROR_DATA = "connection:data";
 export const ERROR_USER_NOT_FOUND = "connection:user_not_found";
 export const ERROR_USER_NOT_ONLINE = "connection:user_not_online";
-export const ERROR_CONTROL_INACTIVE = "remote_control:inactive";
+export const ERROR_REMOTE_CONTROL_INACTIVE = "remote_control:inactive";
 export const ERROR_ELEMENT_NOT_ALLOWED = "remote_control:element_not_allowed";
 export const ERROR_CLICK_NOT_ALLOWED = "remote_control:click_not_allowed";
 export const ERROR_TYPE_NOT_ALLOWED = "remote_control:type_not_allowed";

@@ -41,8 +41,9 @@ def sent(comm):
 
 def test_the_effect_table_covers_every_instruction_with_protocol_values():
     assert set(EFFECTS) == set(protocol.INSTRUCTION_PARAMS)
-    assert set(fx.TOOL_FOR_MODE) - {None} == set(protocol.SET_MODE_VALUES)
-    assert set(fx.TOOL_FOR_MODE.values()) - {None} == set(protocol.STATE_ENUMS["controlTool"])
+    assert set(protocol.CONTROL_TOOL_FOR_MODE) - {None} == set(protocol.SET_MODE_VALUES)
+    assert set(protocol.CONTROL_TOOL_FOR_MODE.values()) - {None} == set(
+        protocol.STATE_ENUMS["controlTool"])
     assert fx.AUDIO_OFF in protocol.STATE_ENUMS["audioState"]
     assert fx.FULL_SCREEN_MODE in protocol.STATE_ENUMS["mode"]
     assert fx.VIDEO_OFF in protocol.VIDEO_AGENT_STATES

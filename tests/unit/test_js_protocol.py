@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from support.names import name_matches
 from upscope_widget import _bridge, _json, protocol
 
 TS = (Path(__file__).parents[2] / "js" / "protocol.ts").read_text()
@@ -55,6 +56,38 @@ def test_toolbar_names_are_pythons():
         for prefix, allowed in TOOLBAR_NAMES.items():
             if name.startswith(prefix):
                 assert value in allowed(), f"js/protocol.ts {name}={value!r} is not Python's"
+
+
+#: Every prefix whose constants are named after their value (name -> value pairs).
+NAMED_AFTER_VALUE = ("KEY_", "PARAM_", "TOOL_", "CONTROL_", "AUDIO_", "MODE_", "STATUS_", "EVENT_")
+
+
+def test_each_constant_is_named_after_its_value():
+    checked = 0
+    for name, value in ts_constants().items():
+        prefix = next((p for p in NAMED_AFTER_VALUE if name.startswith(p)), None)
+        if prefix is not None:
+            checked += 1
+            assert name_matches(name, prefix, value), f"js/protocol.ts {name} holds {value!r}"
+    assert checked >= 30
+
+
+def test_the_name_check_catches_two_swapped_values():
+    assert name_matches("TOOL_DRAW", "TOOL_", "draw")
+    assert not name_matches("TOOL_DRAW", "TOOL_", "pointer")
+    assert name_matches("KEY_SESSION_STATUS", "KEY_", "sessionStatus")
+    assert name_matches("VIDEO_AUTHORIZING", "VIDEO_", "authorizing:")
+    assert name_matches("ERROR_USER_NOT_FOUND", "ERROR_", "connection:user_not_found")
+
+
+def test_the_tool_each_mode_shows_is_pythons():
+    listed = re.search(r"CONTROL_TOOL_FOR_MODE: Readonly<Record<string, string>> = \{(.*?)\};",
+                       TS, re.S)
+    assert listed
+    constants = ts_constants()
+    pairs = {constants[mode]: constants[tool]
+             for mode, tool in re.findall(r"\[(\w+)\]: (\w+),", listed.group(1))}
+    assert pairs == {m: t for m, t in protocol.CONTROL_TOOL_FOR_MODE.items() if m is not None}
 
 
 def test_toolbar_actions_are_spelled_like_python_constants():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from support.names import name_matches, upper_snake
 from upscope_widget import errors, protocol
 from upscope_widget.simulator import CONTROL_ACTIONS, CONTROL_PREFIX, REPLAY_ACTIONS, _page
 
@@ -56,6 +57,26 @@ def test_wire_ts_names_are_pythons() -> None:
         prefixes = [p for p in PYTHON_NAMES if name.startswith(p)]
         assert prefixes, f"js/simulator/wire.ts {name}: no Python name it is checked against"
         assert value in PYTHON_NAMES[prefixes[0]](), f"wire.ts {name}={value!r} is not Python's"
+
+
+def test_each_constant_is_named_after_its_value() -> None:
+    # name -> value pairs: two values swapped between constants fail here
+    for name, value in wire_constants().items():
+        if name.startswith(("SIM_", "REPLAY_")):
+            action = value.removeprefix(CONTROL_PREFIX)
+            assert name in {"SIM_" + upper_snake(action), upper_snake(action)}, name
+        elif name.startswith(("ERROR_", "STATUS_", "MODE_", "IDLENESS_", "VIDEO_", "REASON_")):
+            prefix = name.split("_", 1)[0] + "_"
+            assert name_matches(name, prefix, value), f"wire.ts {name} holds {value!r}"
+    methods = {f"SIM_{m.upper()}": a for m, a in CONTROL_ACTIONS.items()}
+    methods.update({f"REPLAY_{m.upper()}": a for m, a in REPLAY_ACTIONS.items()})
+    assert {n: v for n, v in wire_constants().items() if n in methods} == methods
+
+
+def test_the_end_reasons_are_the_protocols() -> None:
+    from upscope_widget.simulator._control import END_REASONS
+
+    assert END_REASONS == protocol.SESSION_END_REASONS
 
 
 def test_actions_are_spelled_like_python_constants() -> None:

@@ -31,12 +31,6 @@ if TYPE_CHECKING:
 
 # State values an effect waits for (wire enum values; a unit test checks each against
 # protocol.STATE_ENUMS so they cannot drift from the protocol).
-TOOL_FOR_MODE: dict[str | None, str | None] = {
-    "draw": "drawing",
-    "pointer": "pointer",
-    "cursor": "cursor",
-    None: None,
-}
 AUDIO_OFF = "off"
 FULL_SCREEN_MODE = "visitor_screen"
 VIDEO_OFF = "off"
@@ -61,7 +55,7 @@ def _same_url(a: str | None, b: str) -> bool:
 
 
 def _mode(params: dict[str, Any], before: UpscopeSession) -> Effect:
-    tool = TOOL_FOR_MODE[params["mode"]]
+    tool = protocol.CONTROL_TOOL_FOR_MODE[params["mode"]]
     return Effect(f"control_tool == {tool!r}", lambda s: s.control_tool == tool)
 
 
