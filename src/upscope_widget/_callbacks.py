@@ -27,6 +27,8 @@ class Callbacks(ipywidgets.CallbackDispatcher):  # type: ignore[misc]
         removed meanwhile (by an earlier callback, or by one in a nested dispatch): a removed
         callback is never called again. One added meanwhile waits for the next dispatch.
         """
+        if not self.callbacks:  # per event: most sessions observe few
+            return
         for callback in list(self.callbacks):
             # the copy keeps the loop safe from changes; a callback removed since must not run
             if callback not in self.callbacks:

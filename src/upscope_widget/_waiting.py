@@ -97,6 +97,8 @@ class Waiters:
         subshell thread while a cell awaits on the main one, and a future resolved from another
         thread would not wake its loop until something else did.
         """
+        if not self._pending:
+            return
         for check, future in list(self._pending):
             if future.done():
                 continue

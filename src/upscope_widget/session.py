@@ -463,7 +463,7 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
 
     def _instruct(self, action: str, params: dict[str, Any], source: str = "python",
                   *, allow_unknown: bool = False) -> None:
-        check_source(source)
+        check_source(source)  # before the parameters: a bad source is the caller's first error
         message = self._outbound.build(action, params, allow_unknown=allow_unknown)
         self._outbound.send(message, source)
 
@@ -783,6 +783,8 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
         self._notices = items
 
     def _report(self, problems: list[Any]) -> None:
+        if not problems:  # once per item of every batch: most have none
+            return
         for text in self._mirror.problems.news(problems):
             self._notices_.protocol_problem(text)
 

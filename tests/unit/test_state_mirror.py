@@ -159,3 +159,38 @@ def test_the_browsers_count_of_what_it_left_out_is_reported() -> None:
     assert message["state"]["color"] == "#ff5500"
     assert [p.text for p in problems] == [
         "the state has more than 256 properties; the browser forwarded only the first ones"]
+
+
+SAMPLES: list[Any] = [None, True, False, 0, 1, -1, 2**70, 0.0, -0.0, 1.5, -2.5, float("nan"),
+                      float("inf"), float("-inf"), "", "x", "drawing", [], {}, ["x"], {"a": 1},
+                      b"x"]
+
+
+def test_the_scalar_fast_path_takes_only_what_the_model_takes_as_it_is() -> None:
+    checks = protocol.SCALAR_CHECKS
+    assert len(checks) >= 15  # every string, bool and number property of the state
+    for wire, check in checks.items():
+        name = protocol.WIRE_TO_FIELD[wire]
+        for value in SAMPLES[1:]:
+            try:
+                model = protocol.EmbeddedSessionState.model_validate({wire: value})
+            except ValueError:
+                model = None
+            if check(value):
+                assert model is not None, (wire, value)
+                got = getattr(model, name)
+                assert type(got) is type(value) and got == value, (wire, value)
+
+
+def test_a_snapshot_parsed_on_the_fast_path_equals_one_parsed_whole() -> None:
+    state, data, _ = protocol.parse_state(snapshot())
+    for change in ({"dataBounceSpeed": 5}, {"dataBounceSpeed": 2.5, "muted": None},
+                   {"sessionStatus": "bogus"}, {"color": "#000000", "connected": False}):
+        raw = {**data, **change}
+        fast, fast_data, fast_problems = protocol.parse_state(raw, data, state)
+        whole, whole_data, whole_problems = protocol.parse_state(raw)
+        assert fast == whole and fast_data == whole_data
+        assert fast.model_fields_set == whole.model_fields_set
+        assert fast.model_extra == whole.model_extra
+        assert fast.to_wire() == whole.to_wire()
+        assert [p.text for p in fast_problems] == [p.text for p in whole_problems]
