@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, cast
 from ._lazy import lazy_module
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterable
+    from contextlib import AbstractAsyncContextManager
 
     from . import protocol
     from .agents.effects import EventStream
     from .agents.mcp import McpServerHandle
     from .analysis.summary import SessionSummary
+    from .headless import HeadlessView
     from .protocol import EmbeddedSessionState
     from .rest import UpscopeClient
     from .session import UpscopeSession
@@ -204,17 +207,47 @@ class FeatureMethods:
         types: str | Iterable[str] | None = None,
         *,
         timeout: float | None = None,
+        max_buffer: int | None = None,
     ) -> EventStream:
         """``async for event in session.events(): ...``: every event as it arrives, in order.
 
         ``types``: a wire event type or several (e.g. ``"customMessage"``) to keep only those.
         ``timeout``: seconds to wait for each next event before ``TimeoutError`` (``None``:
-        forever). The stream stops listening when the loop ends; call it where an asyncio loop
-        runs (a notebook cell).
+        forever). ``max_buffer``: how many unread events it keeps (default 1000); when more
+        arrive unread, the oldest go, and the stream warns and counts them (``dropped``). The
+        stream stops listening when the loop ends; call it where an asyncio loop runs (a
+        notebook cell).
         """
-        from .agents.effects import EventStream
+        from .agents.effects import MAX_BUFFER, EventStream
 
-        return EventStream(self._session, types, timeout)
+        return EventStream(self._session, types, timeout,
+                           max_buffer=MAX_BUFFER if max_buffer is None else max_buffer)
+
+    def run_headless(
+        self,
+        *,
+        browser: Any = None,
+        executable_path: str | os.PathLike[str] | None = None,
+        viewport: tuple[int, int] = (1280, 800),
+        timeout: float = 30.0,
+    ) -> AbstractAsyncContextManager[HeadlessView]:
+        """``async with session.run_headless() as view:`` the session in headless Chromium.
+
+        No Jupyter, no kernel: the package's own frontend (the same bridge, checks, batching
+        and toolbar) runs in a page of headless Chromium driven by Playwright, connected to
+        this session; traits, methods, callbacks, awaits, the log and tool calls work as in a
+        notebook. ``view.screenshot()`` returns a PNG, the session's iframe included.
+
+        ``browser``: a Playwright ``Browser`` to share between sessions (else one is started
+        and closed with the block). ``executable_path``: the Chromium to start (default:
+        Playwright's own, else the system's ``chromium``). ``viewport``: the page's size in
+        pixels. ``timeout``: seconds for the page and the frontend to start. Needs the extra:
+        ``pip install 'upscope-widget[headless]'``.
+        """
+        from .headless import run_headless
+
+        return run_headless(self._session, browser=browser, executable_path=executable_path,
+                            viewport=viewport, timeout=timeout)
 
     def serve_mcp(
         self,

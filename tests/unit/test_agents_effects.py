@@ -288,6 +288,24 @@ def test_session_events_are_bounded_by_default(make_session):
     assert stream.dropped == 5 and first.message == {"n": 5}
 
 
+def test_session_events_takes_max_buffer(make_session):
+    import warnings
+
+    session, comm = ready(make_session)
+
+    async def main():
+        stream = session.events("customMessage", timeout=5, max_buffer=3)
+        comm.from_frontend(batch(*(custom(n) for n in range(8))))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = [(await stream.__anext__()).message["n"] for _ in range(3)]
+        stream.close()
+        return stream, got
+
+    stream, got = run(main())
+    assert got == [5, 6, 7] and stream.dropped == 5 and stream.max_buffer == 3
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10", None])
 def test_max_buffer_must_be_a_positive_int(make_session, bad):
     session, _comm = ready(make_session)

@@ -1,0 +1,179 @@
+"""Sessions outside the notebook: ``run_headless()`` in plain Python, with no Jupyter at all.
+
+Each test runs the real session and the package's built frontend in real headless Chromium
+(the system's, as Playwright's own cannot be downloaded here); the simulated iframe answers
+the instructions the way the service does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.aio import run
+from support.chromium import find_chromium
+from upscope_widget import UpscopeSession
+
+pytestmark = [pytest.mark.browser]
+
+SCRIPT = textwrap.dedent("""
+    import asyncio, json, sys
+    from upscope_widget import UpscopeSession
+
+    async def main():
+        session = UpscopeSession.simulate()
+        heard, changes = [], []
+        session.on_instruction(lambda action, params, source: heard.append([action, source]))
+        session.on_state_change(lambda state, changed: changes.append(sorted(changed)))
+        async with session.run_headless(executable_path=sys.argv[1]) as view:
+            await session.wait_for_status("viewerReady", timeout=20)
+            state = await session.perform("set_mode", mode="draw", timeout=10)
+            session.simulator.visitor_sends({"question": "where is my order?"})
+            message = await session.next_event("customMessage", timeout=10)
+            png = await view.screenshot(path=sys.argv[2])
+        print(json.dumps({
+            "tool": state.control_tool, "message": message.message, "heard": heard,
+            "png": png[:8].hex(), "closed": view.closed,
+            "connected": session.frontend_connected,
+            "tool_changed": any("control_tool" in c for c in changes),
+            "log": [[e.direction, e.kind, e.source] for e in session.log if e.direction == "out"],
+            "modules": sorted(m for m in sys.modules if m.split(".")[0] in
+                              ("ipykernel", "jupyter_server", "notebook", "jupyterlab")),
+        }))
+
+    asyncio.run(main())
+""")
+
+
+def test_a_plain_script_drives_a_simulated_session_headless(tmp_path: Path) -> None:
+    script = tmp_path / "automation.py"
+    script.write_text(SCRIPT)
+    shot = tmp_path / "shot.png"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    proc = subprocess.run([sys.executable, str(script), find_chromium(), str(shot)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["tool"] == "drawing" and out["tool_changed"]  # the iframe got setMode
+    assert out["message"] == {"question": "where is my order?"}
+    assert out["heard"] == [["setMode", "python"], ["upscope-sim:visitorSends", "simulator"]]
+    assert out["log"][0] == ["out", "setMode", "python"]
+    assert out["png"] == "89504e470d0a1a0a" and shot.read_bytes()[:4] == b"\x89PNG"
+    assert out["closed"] and not out["connected"]  # the page let the session go
+    assert out["modules"] == []  # no Jupyter anywhere
+
+
+def test_two_sessions_share_one_browser_and_run_again() -> None:
+    async def main() -> Any:
+        from playwright.async_api import async_playwright
+
+        from upscope_widget.headless import LAUNCH_ARGS
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=find_chromium(),
+                                               args=list(LAUNCH_ARGS))
+            one, two = UpscopeSession.simulate(), UpscopeSession.simulate(seed=2)
+            async with one.run_headless(browser=browser), two.run_headless(browser=browser):
+                await one.wait_for_status("viewerReady", timeout=20)
+                await two.wait_for_status("viewerReady", timeout=20)
+                await one.perform("switch_color", color="#123456", timeout=10)
+                await two.perform("set_mode", mode="pointer", timeout=10)
+                colors = (one.color, two.color)
+            assert browser.is_connected()  # a shared browser stays open
+            async with one.run_headless(browser=browser):  # shown again, by a new page
+                await one.perform("set_mode", mode="cursor", timeout=10)
+            await browser.close()
+        return one, two, colors
+
+    one, two, colors = run(main())
+    assert colors[0] == "#123456" and colors[1] != "#123456"  # each its own iframe
+    assert two.control_tool == "pointer"
+    # the new page's simulator started anew (a real link would reconnect to the same session)
+    assert one.control_tool == "cursor"
+
+
+def test_without_playwright_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)
+
+    async def main() -> None:
+        async with UpscopeSession.simulate().run_headless():
+            pass
+
+    with pytest.raises(ImportError, match=r"'headless' extra: pip install "
+                                          r"'upscope-widget\[headless\]'"):
+        run(main())
+
+
+def test_a_chromium_that_cannot_start_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-chromium"
+
+    async def main() -> None:
+        async with UpscopeSession.simulate().run_headless(executable_path=missing):
+            pass
+
+    with pytest.raises(RuntimeError) as err:
+        run(main())
+    text = str(err.value)
+    assert str(missing) in text and "not an executable file" in text
+    assert "playwright install chromium" in text and "executable_path=" in text
+
+
+@pytest.mark.parametrize(("option", "value", "fragment"), [
+    ("viewport", (0, 800), "viewport=(0, 800) is not allowed"),
+    ("viewport", [1280, 800], "viewport=[1280, 800] is not allowed"),
+    ("timeout", 0, "timeout=0 is not allowed"),
+    ("timeout", float("inf"), "timeout=inf is not allowed"),
+])
+def test_bad_settings_are_refused_before_anything_starts(option: str, value: Any,
+                                                         fragment: str) -> None:
+    async def main() -> None:
+        async with UpscopeSession.simulate().run_headless(**{option: value}):
+            pass
+
+    with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        run(main())
+
+
+USER_TESTS = textwrap.dedent('''
+    import pytest
+    from upscope_widget import UpscopeSession
+
+    pytestmark = pytest.mark.anyio
+
+
+    async def test_the_ready_session_answers(upscope_session):
+        assert upscope_session.session_status == "viewerReady"
+        state = await upscope_session.perform("set_mode", mode="draw", timeout=10)
+        assert state.control_tool == "drawing"
+
+
+    async def test_any_session_runs_headless(upscope_headless, upscope_browser):
+        session = await upscope_headless(UpscopeSession.simulate(require_authorization=True))
+        await session.wait_for_status("pendingRequest", timeout=20)
+        assert session.frontend_connected
+        assert upscope_browser.is_connected()
+
+
+    def test_a_plain_test_is_left_alone():
+        assert True
+''')
+
+
+def test_the_pytest_plugin_serves_its_fixtures_to_an_installed_users_tests(
+        tmp_path: Path) -> None:
+    (tmp_path / "test_automation.py").write_text(USER_TESTS)
+    # a user's run: the plugin comes through its entry point (not imported by path), from a
+    # folder with no conftest of ours
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(tmp_path)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "3 passed" in proc.stdout
