@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from upscope_widget.headless import LAUNCH_ARGS as _FLAGS
+from upscope_widget.headless import system_chromium
+
+#: The package's own flags for headless Chromium (one list for the package and the tests).
+LAUNCH_ARGS = list(_FLAGS)
 
 INSTALL_HINT = (
     "Chromium was not found. Install Debian's build with "
@@ -30,8 +25,7 @@ def find_chromium() -> str:
             return explicit
         raise RuntimeError(f"UPSCOPE_TEST_CHROMIUM={explicit!r} is not an executable file. "
                            + INSTALL_HINT)
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise RuntimeError(INSTALL_HINT)
+    path = system_chromium()
+    if path is None:
+        raise RuntimeError(INSTALL_HINT)
+    return path
