@@ -32,7 +32,7 @@ demo: install
 	bash scripts/demo
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks docs
+	$(VENV)/bin/ruff check src tests benchmarks docs examples
 	$(VENV)/bin/mypy
 	npx tsc --noEmit -p .
 

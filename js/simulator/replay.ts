@@ -16,6 +16,7 @@ import {
   ACTION_FORCE_REFRESH,
   ACTION_RUN_CONSOLE_COMMAND,
   ACTION_SEND_CUSTOM_MESSAGE,
+  CONTROL_PREFIX,
   EVENT_CUSTOM_MESSAGE,
   EVENT_ERROR,
   EVENT_SESSION_ENDED,
@@ -89,7 +90,17 @@ const REPLAY_CONTROLS = new Map<string, (r: Replay, m: ActionMessage) => void>([
 export function replayControl(msg: ActionMessage): void {
   const handler = R && REPLAY_CONTROLS.get(msg.action);
   if (R && handler) handler(R, msg);
-  else warn("replay: a replay cannot be driven; ignored", msg.action);
+  else if (R && msg.action.indexOf(CONTROL_PREFIX) !== 0) replayShowSent(msg);
+  else warn("replay: a replay's visitor cannot be scripted; ignored", msg.action);
+}
+
+// An instruction sent to the replay (an automation under test): shown, never applied, so that
+// the recording plays on as it was.
+function replayShowSent(msg: ActionMessage): void {
+  const params: JsonObject = { ...(msg as JsonObject) };
+  delete params.action;
+  banner("Sent to the replay (not applied): " + text(msg.action) +
+    (Object.keys(params).length ? " " + showJson(params) : ""));
 }
 
 export function replayStart(data: ReplayData): void {

@@ -38,6 +38,8 @@ UNLOGGED_SOURCES = frozenset({"replay"})
 Notify = Callable[[str, dict[str, Any], str], None]
 #: Returns the exception that refuses ``(message, source)``, or ``None`` to let it through.
 Refuse = Callable[[dict[str, Any], str], "Exception | None"]
+#: ``(message, source)`` of each instruction :meth:`Outbound.send` sent (not those recorded).
+Sent = Callable[[dict[str, Any], str], None]
 
 
 def check_source(source: object) -> str:
@@ -83,6 +85,8 @@ class Outbound:
         refuse: the session's rule for what it cannot send now (read-only, ended).
         notify: the ``on_instruction`` callbacks.
         control_prefix: the action prefix of the simulator's own control messages.
+        sent: told each instruction that went out through :meth:`send`, after ``notify``
+            (a replay keeps what the automation under test sent apart from the recording).
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class Outbound:
         refuse: Refuse,
         notify: Notify,
         control_prefix: str,
+        sent: Sent | None = None,
     ) -> None:
         self.outbox = Outbox()
         self._log = log
@@ -100,6 +105,7 @@ class Outbound:
         self._refuse = refuse
         self._notify = notify
         self._prefix = control_prefix
+        self._sent = sent
 
     def build(
         self, action: str, params: dict[str, Any], *, allow_unknown: bool = False
@@ -129,6 +135,8 @@ class Outbound:
         seq = self.outbox.add(message)
         self._transport({"kind": KIND_INSTRUCTIONS, "items": [[seq, message]]})
         self._notify(action, params_of(message), source)
+        if self._sent is not None:
+            self._sent(message, source)
         return seq
 
     def record(self, message: dict[str, Any], source: str) -> None:

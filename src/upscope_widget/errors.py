@@ -98,4 +98,4 @@ def missing_extra(what: str, module: str) -> ImportError:
 
 
 class ReplayError(RuntimeError):
-    """Raised when something tries to drive a replay: a replay only plays what was recorded."""
+    """Raised when something tries to script a replay's visitor: the recording is the visitor."""

@@ -214,6 +214,7 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
             refuse=self._refusal,
             notify=self._on_instruction,
             control_prefix=CONTROL_PREFIX,
+            sent=self._sent,
         )
         self._ownership = Ownership(self._outbound.outbox)
         kwargs.setdefault(
@@ -328,7 +329,11 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
 
     @property
     def read_only(self) -> bool:
-        """Whether the session refuses instructions (a replay: it only plays what was recorded)."""
+        """Whether instructions leave the session as it is.
+
+        A replay plays only what was recorded: it logs and shows the instructions it is sent
+        (see ``ReplaySession.sent``) but never applies them, and its toolbar sends nothing.
+        """
         return bool(self._read_only)
 
     @property
@@ -444,7 +449,8 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
         ``on_event``, :attr:`log`) with the recorded timing divided by ``speed`` (0: as fast
         as possible, still in order), and the simulated page shows the recorded pages, tabs,
         tool, color and errors. The returned session has ``pause()``, ``play()``,
-        ``seek(seconds)`` and ``position``; instructions raise ``ReplayError``.
+        ``seek(seconds)``, ``position`` and ``sent`` (the instructions your code sent it,
+        logged and shown but never applied), so that it drives an automation under test.
 
         Args:
             log: a :class:`SessionLog` of one session, or the path of a saved one.
@@ -470,10 +476,15 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
     def _refusal(self, message: dict[str, Any], source: str) -> Exception | None:
         """Return what refuses a send now, or ``None``.
 
-        A replay refuses anything but its own controls; an ended session refuses everything.
+        A replay takes its own controls, and instructions as a live session would (they are
+        logged and shown, never applied); its simulator cannot be scripted: the recording is
+        the visitor. An ended session refuses everything but a replay's controls.
         """
         if self._player is not None:
-            return None if source == "replay" else self._player.refusal(message)
+            if source == "replay":
+                return None
+            if source == "simulator":
+                return self._player.refusal(message)
         if self.ended:
             return SessionEndedError(
                 f"cannot send {message['action']!r}: the session has ended "
@@ -481,6 +492,10 @@ class UpscopeSession(InstructionMethods, FeatureMethods, anywidget.AnyWidget):
                 "Set session.url to a new watch link or create a new session."
             )
         return None
+
+    def _sent(self, message: dict[str, Any], source: str) -> None:
+        if self._player is not None and source != "replay":
+            self._player.sent(message, source)
 
     def close(self) -> None:
         """Close the widget: its views go, and what serves it stops (MCP endpoints, streams).
@@ -801,8 +816,15 @@ class ReplaySession(UpscopeSession):
     are shown on the page, never posted; each is logged and told to ``on_instruction`` (with
     its recorded source, whatever version wrote it) just before the first event recorded after
     it (until a :meth:`seek`). The page shows the recorded pages, tabs, tool, color and
-    errors. Sending an instruction raises ``ReplayError``; :meth:`pause`, :meth:`play` and
-    :meth:`seek` take the one outbound path with source ``"replay"``.
+    errors. :meth:`pause`, :meth:`play` and :meth:`seek` take the one outbound path with
+    source ``"replay"``.
+
+    A replay is a test fixture for automations: instructions sent to it (method calls, tool
+    calls, MCP) are checked, logged, told to ``on_instruction`` and shown on the page as on a
+    live session, and kept in :attr:`sent`, but never applied (the recording plays on; awaits
+    of their effect return at once). After the recorded end they raise
+    ``SessionEndedError``, as live. Scripting its simulator raises ``ReplayError``: the
+    recording is the visitor.
 
     Args:
         log: the recording: a :class:`SessionLog` of one session, or a path to a saved one.
@@ -839,6 +861,17 @@ class ReplaySession(UpscopeSession):
     def recording(self) -> SessionLog:
         """The log being replayed."""
         return self._replay.recording
+
+    @property
+    def sent(self) -> SessionLog:
+        """The instructions sent to this replay while it played, in order, with their source.
+
+        Your code's method calls (``"python"``), tool calls (``"agent"``) and MCP calls
+        (``"mcp"``): what an automation under test did, apart from the recorded instructions
+        (which are in :attr:`log` too, as recorded). Each is checked and logged as on a live
+        session and shown on the page, but never applied: the recording plays on as it was.
+        """
+        return self._replay.sent_log
 
     @property
     def speed(self) -> float:

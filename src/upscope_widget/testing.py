@@ -34,7 +34,8 @@ class _Backend:
     """Registered last (at configure time), so that its ``anyio_backend`` is the one used."""
 
     @pytest.fixture(scope="session")
-    def anyio_backend(self) -> str:
+    @classmethod
+    def anyio_backend(cls) -> str:
         """Return asyncio for ``@pytest.mark.anyio`` tests, for the whole test session.
 
         Playwright runs on asyncio, and the shared browser lives on the session's loop.

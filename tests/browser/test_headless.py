@@ -7,8 +7,10 @@ the instructions the way the service does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,6 +24,8 @@ from support.chromium import find_chromium
 from upscope_widget import UpscopeSession
 
 pytestmark = [pytest.mark.browser]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 SCRIPT = textwrap.dedent("""
     import asyncio, json, sys
@@ -68,6 +72,51 @@ def test_a_plain_script_drives_a_simulated_session_headless(tmp_path: Path) -> N
     assert out["png"] == "89504e470d0a1a0a" and shot.read_bytes()[:4] == b"\x89PNG"
     assert out["closed"] and not out["connected"]  # the page let the session go
     assert out["modules"] == []  # no Jupyter anywhere
+
+
+def test_the_example_script_runs_as_written(tmp_path: Path) -> None:
+    shot = tmp_path / "session.png"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "headless_script.py"), str(shot)],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.splitlines() == [
+        "tool: drawing",
+        "the visitor says {'question': 'Where is my order?'}",
+        f"screenshot: {shot}",
+        "sent: [('setMode', 'python'), ('upscope-sim:visitorSends', 'simulator')]",
+    ]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_twenty_sessions_share_one_browser_and_each_answers() -> None:
+    async def main() -> list[UpscopeSession]:
+        from contextlib import AsyncExitStack
+
+        from upscope_widget.headless import launch_browser, start_playwright
+
+        playwright = await start_playwright()
+        browser = await launch_browser(playwright, executable_path=find_chromium())
+        sessions = [UpscopeSession.simulate(seed=n) for n in range(20)]
+        try:
+            async with AsyncExitStack() as stack:
+                for session in sessions:
+                    await stack.enter_async_context(
+                        session.run_headless(browser=browser, timeout=120))
+                await asyncio.gather(*(s.wait_for_status("viewerReady", timeout=120)
+                                       for s in sessions))
+                colors = [f"#0000{n:02x}" for n in range(20)]
+                await asyncio.gather(*(s.perform("switch_color", color=c, timeout=120)
+                                       for s, c in zip(sessions, colors, strict=True)))
+                assert [s.color for s in sessions] == colors  # each its own iframe
+                assert all(s.frontend_connected for s in sessions)
+        finally:
+            await browser.close()
+            await playwright.stop()
+        return sessions
+
+    sessions = run(main())
+    assert not any(s.frontend_connected for s in sessions)  # every page let its session go
 
 
 def test_two_sessions_share_one_browser_and_run_again() -> None:
@@ -169,11 +218,48 @@ USER_TESTS = textwrap.dedent('''
 
 def test_the_pytest_plugin_serves_its_fixtures_to_an_installed_users_tests(
         tmp_path: Path) -> None:
-    (tmp_path / "test_automation.py").write_text(USER_TESTS)
+    (tmp_path / "test_user.py").write_text(USER_TESTS)
+    # and the example, a replayed recording driving an automation among its tests
+    shutil.copy(EXAMPLES / "test_automation.py", tmp_path / "test_automation.py")
     # a user's run: the plugin comes through its entry point (not imported by path), from a
     # folder with no conftest of ours
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            str(tmp_path)], capture_output=True, text=True, timeout=300,
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "3 passed" in proc.stdout
+    assert "5 passed" in proc.stdout
+
+
+def test_tool_calls_and_the_mcp_endpoint_drive_a_headless_session() -> None:
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    session = UpscopeSession.simulate()
+    heard: list[Any] = []
+    session.on_instruction(lambda action, params, source: heard.append((action, source)))
+
+    async def main() -> Any:
+        async with session.run_headless(executable_path=find_chromium()):
+            await session.wait_for_status("viewerReady", timeout=30)
+            drawn = await session.run_tool_call("set_mode", {"mode": "draw"}, wait=True,
+                                                timeout=20)
+            handle = session.serve_mcp(timeout=20)
+            try:
+                async with create_mcp_http_client(headers=handle.headers) as http, \
+                        streamable_http_client(handle.url, http_client=http) as (read, write), \
+                        ClientSession(read, write) as client:
+                    await client.initialize()
+                    colored = await client.call_tool("switch_color", {"color": "#123456"})
+                    state = await client.call_tool("get_session_state", {})
+            finally:
+                handle.stop()
+                await handle.wait_closed()
+            return drawn, colored, state
+
+    drawn, colored, state = run(main())
+    # each waited for the simulated iframe's answer: the state shows the effect
+    assert drawn["ok"] is True and drawn["state"]["control_tool"] == "drawing"
+    assert colored.is_error is False and session.color == "#123456"
+    assert json.loads(state.content[0].text)["state"]["color"] == "#123456"
+    assert heard == [("setMode", "agent"), ("switchColor", "mcp")]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from support.widget_harness import WidgetHarness
-from upscope_widget import ReplayError, SessionLog, UpscopeSession
+from upscope_widget import ReplayError, SessionEndedError, SessionLog, UpscopeSession
 from upscope_widget.simulator import CONTROL_PREFIX
 
 pytestmark = pytest.mark.browser
@@ -85,11 +85,13 @@ def test_a_replay_reaches_python_like_the_original(harness, browser, origins, tm
         assert len(heard) == 7
         assert replay.finished and replay.position == pytest.approx(replay.duration)
         assert replay.summary().status_timeline[-1][1] == "terminated"
-        # a replay cannot be driven
-        with pytest.raises(ReplayError, match="cannot be driven"):
+        # after the recorded end it refuses instructions as the live session did; its
+        # visitor is the recording and cannot be scripted
+        with pytest.raises(SessionEndedError, match="the session has ended"):
             replay.set_mode("cursor")
-        with pytest.raises(ReplayError):
+        with pytest.raises(ReplayError, match="cannot be scripted"):
             replay.simulator.visitor_sends({"a": 1})
+        assert len(replay.sent) == 0
         assert replay.get_state("_read_only")["_read_only"] is True
     finally:
         context.close()
@@ -141,6 +143,14 @@ def test_pause_seek_and_play_move_python_and_the_page(harness, tmp_path):
                                    ".upscope-toolbar input")
     assert senders.count() > 5
     assert all(senders.nth(i).is_disabled() for i in range(senders.count()))
+    # an instruction from Python reaches the page, which shows it and applies nothing
+    replay.set_mode("draw")
+    harness.wait_until(lambda: sim.locator("#banner").text_content()
+                       == 'Sent to the replay (not applied): setMode {"mode":"draw"}', 30,
+                       "the page showing the instruction sent to it")
+    assert sim.locator("#tool-name").text_content() == "pointer"
+    assert replay.control_tool == "pointer"
+    assert [(e.kind, e.source) for e in replay.sent] == [("setMode", "python")]
     harness.settle(300)
     assert replay.position == 121.5  # paused
     replay.seek(599.8)

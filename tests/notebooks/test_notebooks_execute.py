@@ -37,7 +37,8 @@ def test_notebook_executes_headless(path, monkeypatch, tmp_path):
         text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
                        for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
         assert "SessionSummary 'shop_session'" in text and "True" in text  # same bytes
-        assert "at 20.0 of" in text and "cannot be driven" in text
+        assert "at 20.0 of" in text and "cannot be scripted" in text
+        assert "sent to the replay: [('setMode', 'python')]" in text
         images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if "image/png" in o.get("data", {})]
         assert len(images) == 1  # the plot, shown once

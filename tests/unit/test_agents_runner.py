@@ -328,9 +328,10 @@ def test_the_depth_bound_is_the_protocols_own(make_session):
 
 
 @pytest.mark.parametrize("wait", [False, True])
-def test_a_replay_answers_that_it_cannot_be_driven(wait):
+def test_a_replay_answers_that_its_call_was_logged_not_applied(wait):
     from support.fakecomm import recording_comms
     from upscope_widget import LogEntry, ReplaySession, SessionLog
+    from upscope_widget.agents.runner import REPLAY_NOTE
 
     recording = SessionLog.from_entries([
         LogEntry(100.0, "in", "upscope.sessionState.update", {"sessionStatus": "viewerReady"},
@@ -340,14 +341,18 @@ def test_a_replay_answers_that_it_cannot_be_driven(wait):
         session = ReplaySession(recording, speed=0)
     comm = comms[-1]
     comm.from_frontend(HELLO)
-    before = len(comm.customs())
-    result = run(session.run_tool_call("set_mode", {"mode": "draw"}, wait=wait, timeout=5))
-    assert set(result) == {"ok", "error"} and result["ok"] is False
-    assert "replay" in result["error"] and "set_mode" in result["error"]
-    assert "\n" not in result["error"]
-    assert len(comm.customs()) == before and len(session.log) == 0
+    comm.from_frontend(batch(full(snapshot(sessionStatus="viewerReady", controlTool="cursor"))))
+    # at once, even with wait=True: a replay shows no effect to wait for
+    result = run(session.run_tool_call("set_mode", {"mode": "draw"}, wait=wait, timeout=30))
+    assert result["ok"] is True and result["note"] == REPLAY_NOTE
+    assert result["sent"] == {"action": "setMode", "mode": "draw"}
+    assert result["state"]["control_tool"] == "cursor"  # the recording's, not applied
+    assert instructions(comm) == [{"action": "setMode", "mode": "draw"}]
+    assert [(e.kind, e.source) for e in session.sent] == [("setMode", "agent")]
     assert session._on_error.callbacks == []
-    # reading a replay is fine
+    # a bad call is still refused, nothing sent
+    refused = run(session.run_tool_call("set_mode", {"mode": "paint"}))
+    assert refused["ok"] is False and len(session.sent) == 1
     assert run(session.run_tool_call("get_session_state"))["ok"] is True
 
 

@@ -50,6 +50,22 @@ def test_send_logs_numbers_transports_and_tells_in_that_order() -> None:
     assert [seq for seq, _ in out.outbox.pending()] == [1, 2]
 
 
+def test_sent_hears_what_send_sent_after_the_callbacks_never_what_was_recorded() -> None:
+    order: list[tuple[str, str]] = []
+    out = Outbound(
+        log=SessionLog(),
+        transport=lambda message: order.append(("transport", message["items"][0][1]["action"])),
+        refuse=lambda message, source: None,
+        notify=lambda action, params, source: order.append(("notify", action)),
+        control_prefix=CONTROL_PREFIX,
+        sent=lambda message, source: order.append(("sent", f"{message['action']}/{source}")),
+    )
+    out.send(out.build("setMode", {"mode": "draw"}), "agent")
+    out.record({"action": "switchColor"}, "toolbar")  # a click: posted by the frontend already
+    assert order == [("transport", "setMode"), ("notify", "setMode"), ("sent", "setMode/agent"),
+                     ("notify", "switchColor")]
+
+
 @pytest.mark.parametrize("bad", ["toolbar", "bot", "", None, 3, "Python"])
 def test_a_bad_source_is_refused_naming_the_allowed_ones(bad: Any) -> None:
     rec, log = Recorder(), SessionLog()

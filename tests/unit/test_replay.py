@@ -141,18 +141,62 @@ def test_the_session_carries_the_timeline_to_the_page(replay):
     assert session.recording.origin is None and session.log.origin is None
 
 
-def test_a_replay_cannot_be_driven(replay):
+def test_instructions_sent_to_a_replay_are_logged_shown_and_kept_apart(replay):
     session, c, _ = replay
-    before = len(c.customs())
-    for drive in (lambda: session.set_mode("cursor"), lambda: session.end_session(),
-                  lambda: session.send_instruction("switchColor"),
-                  lambda: session.simulator.navigate("https://shop.example/")):
-        with pytest.raises(ReplayError, match="replay of a saved log, and a replay cannot be "
-                                              "driven"):
-            drive()
-    assert len(c.customs()) == before and len(session.log) == 0
+    heard: list[Any] = []
+    session.on_instruction(lambda action, params, source: heard.append((action, params, source)))
+    c.from_frontend({"kind": "hello", "frontend": "f1", "posted": 0})
+    c.from_frontend(batch(full({"sessionStatus": "active", "color": "#111111"}), frontend="f1"))
+    session.set_mode("cursor")
+    session.send_instruction("switchColor", source="agent")
+    # posted to the page (which shows them), in order, each numbered once
+    posted = [item[1] for m in c.customs() if m.get("kind") == "instructions"
+              for item in m["items"]]
+    assert posted == [{"action": "setMode", "mode": "cursor"}, {"action": "switchColor"}]
+    # logged after the recorded instruction, told to on_instruction with their source
+    assert [(e.kind, e.source) for e in session.log if e.direction == "out"] == [
+        ("setMode", "python"), ("setMode", "python"), ("switchColor", "agent")]
+    assert heard[-2:] == [("setMode", {"mode": "cursor"}, "python"),
+                          ("switchColor", {}, "agent")]
+    # kept apart from the recorded ones
+    assert [(e.kind, e.data, e.source) for e in session.sent] == [
+        ("setMode", {"action": "setMode", "mode": "cursor"}, "python"),
+        ("switchColor", {"action": "switchColor"}, "agent")]
+    # never applied: the state is the recording's
+    assert session.control_tool is None and session.color == "#111111"
+    # checked as on a live session: nothing sent for a bad one
+    with pytest.raises(ValueError, match="mode"):
+        session.set_mode("paint")  # type: ignore[arg-type]
+    assert len(session.sent) == 2
+    assert session.read_only
     assert UpscopeSession("https://watch.example.com/x").get_state("_read_only") == \
         {"_read_only": False}
+
+
+def test_a_replays_visitor_cannot_be_scripted(replay):
+    session, c, _ = replay
+    before = len(c.customs())
+    for script in (lambda: session.simulator.navigate("https://shop.example/"),
+                   lambda: session.simulator.visitor_sends({"a": 1})):
+        with pytest.raises(ReplayError, match="whose visitor is the recording and cannot be "
+                                              "scripted"):
+            script()
+    assert len(c.customs()) == before and len(session.log) == 0 and len(session.sent) == 0
+
+
+def test_after_the_recorded_end_a_replay_refuses_as_live_until_a_seek(replay):
+    from upscope_widget import SessionEndedError
+
+    session, c, _ = replay
+    c.from_frontend({"kind": "hello", "frontend": "f1", "posted": 0})
+    c.from_frontend(batch(full({"sessionStatus": "terminated"}),
+                          {"e": {"type": "sessionEnded", "reason": "ended"}}, frontend="f1"))
+    with pytest.raises(SessionEndedError, match="'setMode': the session has ended"):
+        session.set_mode("draw")
+    assert len(session.sent) == 0
+    session.seek(1.0)
+    session.set_mode("draw")
+    assert [e.kind for e in session.sent] == ["setMode"]
 
 
 def test_pause_play_seek_post_control_messages_not_logged(replay):

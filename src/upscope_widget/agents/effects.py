@@ -206,9 +206,13 @@ def resolve_action(name: str) -> str:
 
 
 def expected_effect(session: UpscopeSession, wire: dict[str, Any]) -> Effect | None:
-    """How the instruction ``wire`` (``{"action": …, …}``) will show, given the state now."""
+    """How the instruction ``wire`` (``{"action": …, …}``) will show, given the state now.
+
+    ``None`` when nothing will show: an instruction with no effect in the state, or any sent
+    to a session that never applies them (a replay, ``read_only``).
+    """
     factory = EFFECTS.get(wire["action"])
-    if factory is None:
+    if factory is None or session.read_only:
         return None
     params = {k: v for k, v in wire.items() if k != "action"}
     return factory(params, session)

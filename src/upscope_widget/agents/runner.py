@@ -2,8 +2,9 @@
 
 Whatever the model sends (an unknown tool, one that was left out, malformed JSON, arguments
 nested too deep or naming a key twice, a bad argument), and a session that refuses every
-instruction (ended, or a replay), comes back as ``{"ok": false, "error": "<one sentence>"}``
-and nothing is sent, so the model can read the sentence and correct itself.
+instruction (ended), comes back as ``{"ok": false, "error": "<one sentence>"}`` and nothing
+is sent, so the model can read the sentence and correct itself. A call to a replay is logged
+and answered with a ``"note"`` saying it was not applied (:data:`REPLAY_NOTE`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .._json import (
     unique_keys,
 )
 from .._waiting import check_timeout
-from ..errors import NoFrontendError, ReplayError, SessionEndedError
+from ..errors import NoFrontendError, SessionEndedError
 from .effects import EffectTimeoutError, perform
 from .tools import (
     GET_SESSION_STATE,
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
     from ..session import UpscopeSession
 
 # Content blocks a model returns beside its tool calls (Anthropic, the Responses API).
+#: Told to a model whose call went to a replay: it is logged and shown, and changes nothing.
+REPLAY_NOTE = ("this session is a replay of a saved log: the instruction was logged and shown "
+               "on the page but not applied; the recording plays on as it was")
+
 _NOT_CALLS = frozenset({"text", "thinking", "redacted_thinking", "reasoning", "message"})
 
 
@@ -176,15 +181,13 @@ async def run_tool_call(
         return _failure(str(err))
     ended_before = session.ended
     try:
+        if session.read_only:
+            session.send_instruction(tool.action, source=source, **values)
+            return {"ok": True, "sent": sent, "note": REPLAY_NOTE, "state": state_json(session)}
         if not wait:
             session.send_instruction(tool.action, source=source, **values)
             return {"ok": True, "sent": sent}
         await perform(session, tool.action, values, timeout, source=source)
-    except ReplayError:  # refused before anything was sent or logged
-        return _failure(
-            f"{tool.name} was not sent: this session is a replay of a saved log, which can "
-            "be read (get_session_state) but not driven"
-        )
     except SessionEndedError as err:
         if ended_before:  # refused: nothing was sent
             return _failure(str(err), state=state_json(session))

@@ -276,14 +276,21 @@ class ReplayPlayer:
             else:
                 self._instructions.append([])
         self._told = 0  # how many of those lists were handed out
+        # the log class comes with the recording: this module never imports the log (a cycle)
+        self.sent_log = type(log)(origin=log.origin)
+        """What was sent while replaying, not the recorded ones (``ReplaySession.sent``)."""
 
     def refusal(self, message: dict[str, Any]) -> ReplayError:
-        """Return the error for anything that tries to drive the replay."""
+        """Return the error for scripting the simulated visitor of a replay."""
         return ReplayError(
             f"cannot send {message.get('action')!r}: this session is a replay of a saved log, "
-            "and a replay cannot be driven. Use pause(), play() and seek(seconds), or open a "
-            "live session (UpscopeSession(url) or UpscopeSession.simulate())."
+            "whose visitor is the recording and cannot be scripted. Use pause(), play() and "
+            "seek(seconds), or simulate a live session (UpscopeSession.simulate())."
         )
+
+    def sent(self, message: dict[str, Any], source: str) -> None:
+        """Keep an instruction sent to the replay (by the automation under test)."""
+        self.sent_log.add("out", str(message["action"]), dict(message), source=source)
 
     def before_event(self) -> list[tuple[dict[str, Any], str]]:
         """Return the recorded instructions to log before the event arriving now."""
