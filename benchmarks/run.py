@@ -12,6 +12,9 @@ person meets them, with the session displayed, an ``on_state_change`` callback r
 the kernel idle (ipykernel 7 handles comm messages more slowly then: trap 12 in the notes),
 the latter also from a cross-site iframe, as a real watch link is. Each burst starts on a
 quiet machine (``wait_quiet``).
+Headless sessions (bench_headless.py) are timed from ``run_headless()`` to ``viewerReady``, by
+their round trip beside JupyterLab's in the same run, and by the memory each extra session costs
+in a shared browser.
 Round trips are judged against two bare anywidgets: one echoing in JS, and one relaying the same
 messages through a cross-origin iframe, the floor for any widget that embeds one.
 It never judges a time: it fails only when something did not arrive (a lost or reordered
@@ -43,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import bench_analysis  # noqa: E402
+import bench_headless  # noqa: E402
 from support.chromium import LAUNCH_ARGS, find_chromium  # noqa: E402
 from support.frames import wait_for_frame  # noqa: E402
 from support.jupyter import JupyterServer, NotebookPage, open_notebook, write_notebook  # noqa: E402
@@ -765,6 +769,9 @@ def main(argv: list[str] | None = None) -> int:
                         measure_server(browser, nodelay, args, rows, origin)
                 finally:
                     browser.close()
+            jupyter = [r.figure for r in rows if r.case == "round trip, median"]
+            bench_headless.measure_headless(args, rows, Row, origin + "/echo.html",
+                                            jupyter[0] if jupyter else None, Lost)
             measure_static(args, rows, origin)
             bench_analysis.measure_files(args, rows, Row)
     except Lost as err:

@@ -224,6 +224,19 @@ async def launch_browser(playwright: Any,
     )
 
 
+async def _allow_local_network(context: Any) -> None:
+    """Let the page frame a link on this machine or network (``http://127.0.0.1:…``).
+
+    The page is served by a route, so Chromium knows no address for it and treats it as
+    public: its Local Network Access checks then block an iframe of a loopback or private
+    address (``net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS``), as they would not in a
+    notebook served from 127.0.0.1. Versions of Playwright that do not know the permission
+    drive Chromiums that do not check.
+    """
+    with contextlib.suppress(Exception):
+        await context.grant_permissions(["local-network-access"], origin=HOST)
+
+
 @asynccontextmanager
 async def run_headless(
     session: UpscopeSession,
@@ -249,6 +262,7 @@ async def run_headless(
             own_browser = await launch_browser(playwright, executable_path)
             browser = own_browser
         context = await browser.new_context(viewport={"width": width, "height": height})
+        await _allow_local_network(context)
         page = await context.new_page()
 
         async def serve(route: Any) -> None:

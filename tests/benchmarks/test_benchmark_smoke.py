@@ -31,6 +31,13 @@ def test_benchmark_quick_run(tmp_path):
                      "on_state_change",
                      "websocket frame, one-field change"):
             assert (case, server) in cases
+    for case in ("headless: run_headless() -> viewerReady", "headless: round trip, median",
+                 "headless: memory per extra session"):
+        assert (case, "headless") in cases
+    headless_trip = next(r for r in result["rows"] if r["case"] == "headless: round trip, median")
+    jupyter_trip = next(r for r in result["rows"]
+                        if (r["case"], r["server"]) == ("round trip, median", "stock"))
+    assert headless_trip["baseline"] == jupyter_trip["figure"]  # beside JupyterLab's, same run
     assert ("JS bundle, minified", "-") in cases
     assert ("import time", "-") in cases
     assert any(c.startswith("kernel memory after") for c, _ in cases)

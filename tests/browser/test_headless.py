@@ -263,3 +263,53 @@ def test_tool_calls_and_the_mcp_endpoint_drive_a_headless_session() -> None:
     assert colored.is_error is False and session.color == "#123456"
     assert json.loads(state.content[0].text)["state"]["color"] == "#123456"
     assert heard == [("setMode", "agent"), ("switchColor", "mcp")]
+
+
+def test_a_link_loaded_over_the_network_works_headless_even_on_this_machine() -> None:
+    # a page the browser loads like any link (here from 127.0.0.1: Chromium's Local Network
+    # Access checks block that from a page it deems public, unless the page may)
+    from support.widget_harness import serve
+
+    async def main(url: str) -> Any:
+        session = UpscopeSession(url)
+        async with session.run_headless(executable_path=find_chromium()) as view:
+            await session.wait_for_status("viewerReady", timeout=30)
+            await session.perform("switch_color", color="#abcdef", timeout=20)
+            frames = [frame.url for frame in view.page.frames]
+        return session, frames
+
+    with serve() as origin:
+        session, frames = run(main(origin + "/echo.html"))
+    assert origin + "/echo.html" in frames
+    assert session.color == "#abcdef" and session.state.visitor.call_name == "Grace Hopper"
+
+
+def test_a_screenshot_shows_the_simulated_page_inside_the_widget() -> None:
+    import io
+
+    from PIL import Image, ImageChops
+
+    async def main() -> tuple[bytes, bytes, dict[str, float]]:
+        session = UpscopeSession.simulate()
+        async with session.run_headless(executable_path=find_chromium()) as view:
+            await session.wait_for_status("viewerReady", timeout=30)
+            session.simulator.navigate("https://shop.example/checkout")
+            await session.wait_for(lambda s: s.current_url == "https://shop.example/checkout",
+                                   timeout=20)
+            frame = next(f for f in view.page.frames if f is not view.page.main_frame)
+            address = frame.locator("#addr-url")
+            await address.filter(has_text="https://shop.example/checkout").wait_for()
+            box = await address.bounding_box()  # in the page's coordinates
+            assert box is not None
+            page_png = await view.screenshot()
+            element_png = await address.screenshot()
+        return page_png, element_png, box
+
+    page_png, element_png, box = run(main())
+    page = Image.open(io.BytesIO(page_png)).convert("RGB")
+    element = Image.open(io.BytesIO(element_png)).convert("RGB")
+    left, top = round(box["x"]), round(box["y"])
+    crop = page.crop((left, top, left + element.width, top + element.height))
+    # the simulated page's own address bar, pixel for pixel, inside the widget's screenshot
+    assert ImageChops.difference(crop, element).getbbox() is None
+    assert len(crop.getcolors(maxcolors=1 << 16) or ()) > 10  # text, not a blank box
