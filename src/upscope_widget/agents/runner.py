@@ -40,11 +40,11 @@ from .tools import (
 if TYPE_CHECKING:
     from ..session import UpscopeSession
 
-# Content blocks a model returns beside its tool calls (Anthropic, the Responses API).
 #: Told to a model whose call went to a replay: it is logged and shown, and changes nothing.
 REPLAY_NOTE = ("this session is a replay of a saved log: the instruction was logged and shown "
                "on the page but not applied; the recording plays on as it was")
 
+# Content blocks a model returns beside its tool calls (Anthropic, the Responses API).
 _NOT_CALLS = frozenset({"text", "thinking", "redacted_thinking", "reasoning", "message"})
 
 
